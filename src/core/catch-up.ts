@@ -1,0 +1,65 @@
+/**
+ * Catch-up of a replica that fell a few instances behind: it asks others for decided
+ * instances (DECISION_REQUEST) and applies each one whose proof — a Byzantine quorum of
+ * signed ACCEPTs — checks out. A lie is detected by the proof and dropped. Instances
+ * older than what replicas keep in memory need state transfer (checkpoints).
+ */
+import { checkDecision } from './certificates.ts';
+import { MessageType, type Decision, type DecisionReply, type DecisionRequest } from './messages.ts';
+import type { Replica } from './replica.ts';
+import { proposeIfLeader } from './normal-case.ts';
+
+/** Executes `decision` if it is for our current instance and its proof is valid. @returns whether applied. */
+export function applyDecision(replica: Replica, decision: Decision): boolean {
+  if (decision.cid !== replica.instance.cid) return false;
+  const invalid = checkDecision({ view: replica.view, verifier: replica.deps.verifier, hash: replica.deps.hash }, decision);
+  if (invalid) return false;
+  replica.executeDecision(decision, replica.decodeDecidedValue(decision.value));
+  return true;
+}
+
+/** Asks `from` (other replicas) for the decisions after our last one, at most once per catchUpIntervalMs. */
+export function requestCatchUp(replica: Replica, from: readonly number[]): void {
+  if (replica.nowMs - replica.lastCatchUpMs < replica.options.catchUpIntervalMs) return;
+  replica.lastCatchUpMs = replica.nowMs;
+  const to = from.filter((id) => id !== replica.id);
+  replica.emit({ type: 'catch-up-requested', fromCid: replica.instance.cid });
+  replica.sendTo(to, { type: MessageType.DECISION_REQUEST, from: replica.id, fromCid: replica.instance.cid });
+}
+
+/** On a tick: if f+1 replicas are working on later instances and we made no progress lately, catch up. */
+export function maybeRequestCatchUp(replica: Replica): void {
+  const ahead: number[] = [];
+  for (const [id, cid] of replica.highestCidSeen) if (cid > replica.instance.cid) ahead.push(id);
+  if (ahead.length >= replica.witnesses && replica.nowMs - replica.lastProgressMs >= replica.options.catchUpIntervalMs) requestCatchUp(replica, ahead);
+}
+
+/** DECISION_REQUEST: answer with the consecutive decisions we still hold from `fromCid`. */
+export function onDecisionRequest(replica: Replica, m: DecisionRequest): void {
+  const decisions: Decision[] = [];
+  for (let cid = m.fromCid; decisions.length < replica.options.limits.decisionsPerReplyMax; cid++) {
+    const d = replica.decided.get(cid);
+    if (!d) break;
+    decisions.push(d);
+  }
+  if (decisions.length === 0) return replica.drop(`replica ${m.from}`, `DECISION_REQUEST from instance ${m.fromCid}: none held here`);
+  replica.sendTo([m.from], { type: MessageType.DECISION_REPLY, from: replica.id, decisions });
+}
+
+/** DECISION_REPLY: apply, in order, each decision for our current instance whose proof is valid. */
+export function onDecisionReply(replica: Replica, m: DecisionReply): void {
+  let applied = 0;
+  for (const d of [...m.decisions].sort((a, b) => a.cid - b.cid)) {
+    if (d.cid < replica.instance.cid) continue;
+    if (d.cid > replica.instance.cid) break;
+    if (!applyDecision(replica, d)) {
+      replica.drop(`replica ${m.from}`, `DECISION_REPLY: invalid proof for instance ${d.cid}`);
+      break;
+    }
+    applied++;
+  }
+  if (applied > 0) {
+    replica.replayHeld();
+    proposeIfLeader(replica);
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * Canonical binary encoding of every protocol message, and a decoder that returns a
+ * reason instead of throwing (tigerbeetle's `invalid_header` style): peer input never
+ * throws across the core boundary.
+ *
+ * Layout: u8 message type, then the fields in declaration order (see messages.ts).
+ * The same message always encodes to the same bytes.
+ */
+import { ByteReader, ByteWriter, DecodeError } from './bytes.ts';
+import {
+  MessageType,
+  type Batch,
+  type Decision,
+  type DecisionReply,
+  type DecisionRequest,
+  type Message,
+  type Propose,
+  type Reply,
+  type Request,
+  type SignedVote,
+  type Stop,
+  type StopData,
+  type Sync,
+  type Vote,
+  type WriteCertificate,
+} from './messages.ts';
+
+/** Upper bounds a decoder enforces so that a peer cannot make us allocate without limit. */
+export interface CodecLimits {
+  /** Largest client request payload (bytes). */
+  readonly payloadBytesMax: number;
+  /** Largest reply result (bytes). */
+  readonly resultBytesMax: number;
+  /** Most requests in one batch. */
+  readonly batchRequestsMax: number;
+  /** Most replicas in a view (bounds votes in a certificate and STOPDATAs in a SYNC). */
+  readonly replicasMax: number;
+  /** Most decisions in one DECISION_REPLY. */
+  readonly decisionsPerReplyMax: number;
+}
+
+export const DEFAULT_LIMITS: CodecLimits = {
+  payloadBytesMax: 1 << 20,
+  resultBytesMax: 4 << 20,
+  batchRequestsMax: 4096,
+  replicasMax: 64,
+  decisionsPerReplyMax: 64,
+};
+
+export const DIGEST_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+
+export type DecodeResult<T> = { ok: true; message: T } | { ok: false; reason: string };
+
+// ---------------------------------------------------------------- encoding
+
+function writeRequestBody(w: ByteWriter, r: Request): void {
+  w.u32(r.clientId).u53(r.session).u53(r.seq).u8(r.ordered ? 1 : 0).bytes(r.payload);
+}
+
+function writeVotes(w: ByteWriter, votes: readonly SignedVote[]): void {
+  w.u32(votes.length);
+  for (const v of votes) w.u32(v.from).raw(v.signature);
+}
+
+function writeDecision(w: ByteWriter, d: Decision): void {
+  w.u53(d.cid).u53(d.regency).bytes(d.value);
+  writeVotes(w, d.accepts);
+}
+
+function writeWriteCertificate(w: ByteWriter, c: WriteCertificate): void {
+  w.u53(c.cid).u53(c.regency).bytes(c.value);
+  writeVotes(w, c.writes);
+}
+
+/** The bytes of a STOPDATA that its signature covers (everything but the signature). */
+export function stopDataSignedBytes(s: Omit<StopData, 'signature' | 'type'>): Uint8Array {
+  const w = new ByteWriter();
+  w.u8(MessageType.STOPDATA).u32(s.from).u53(s.regency);
+  w.u8(s.lastDecided ? 1 : 0);
+  if (s.lastDecided) writeDecision(w, s.lastDecided);
+  w.u8(s.writeCertificate ? 1 : 0);
+  if (s.writeCertificate) writeWriteCertificate(w, s.writeCertificate);
+  return w.finish();
+}
+
+/** Canonical batch bytes: the value a consensus instance decides and its digest covers. */
+export function encodeBatch(batch: Batch): Uint8Array {
+  const w = new ByteWriter(64 + batch.requests.length * 64);
+  w.u53(batch.timestampMs).u32(batch.requests.length);
+  for (const r of batch.requests) writeRequestBody(w, r);
+  return w.finish();
+}
+
+export function encodeMessage(m: Message): Uint8Array {
+  const w = new ByteWriter();
+  switch (m.type) {
+    case MessageType.REQUEST:
+      w.u8(m.type);
+      writeRequestBody(w, m);
+      break;
+    case MessageType.REPLY:
+      w.u8(m.type).u32(m.replicaId).u32(m.clientId).u53(m.session).u53(m.seq).u8(m.ordered ? 1 : 0).bytes(m.result).raw(m.signature);
+      break;
+    case MessageType.PROPOSE:
+      w.u8(m.type).u32(m.from).u53(m.cid).u53(m.regency).bytes(m.value);
+      break;
+    case MessageType.WRITE:
+    case MessageType.ACCEPT:
+      w.u8(m.type).u32(m.from).u53(m.cid).u53(m.regency).raw(m.digest).raw(m.signature);
+      break;
+    case MessageType.STOP:
+      w.u8(m.type).u32(m.from).u53(m.regency);
+      break;
+    case MessageType.STOPDATA:
+      w.raw(stopDataSignedBytes(m)).raw(m.signature);
+      break;
+    case MessageType.SYNC:
+      w.u8(m.type).u32(m.from).u53(m.regency).u32(m.stopData.length);
+      for (const s of m.stopData) w.bytes(encodeMessage(s));
+      w.u53(m.cid).bytes(m.value);
+      break;
+    case MessageType.DECISION_REQUEST:
+      w.u8(m.type).u32(m.from).u53(m.fromCid);
+      break;
+    case MessageType.DECISION_REPLY:
+      w.u8(m.type).u32(m.from).u32(m.decisions.length);
+      for (const d of m.decisions) writeDecision(w, d);
+      break;
+  }
+  return w.finish();
+}
+
+// ---------------------------------------------------------------- decoding
+
+function readRequestBody(r: ByteReader, limits: CodecLimits): Request {
+  const clientId = r.u32('clientId');
+  const session = r.u53('session');
+  const seq = r.u53('seq');
+  const flags = r.u8('flags');
+  if (flags > 1) throw new DecodeError(`unknown request flags ${flags}`);
+  const payload = r.bytes(limits.payloadBytesMax, 'payload');
+  return { type: MessageType.REQUEST, clientId, session, seq, ordered: flags === 1, payload };
+}
+
+function readVotes(r: ByteReader, limits: CodecLimits, what: string): SignedVote[] {
+  const n = r.count(limits.replicasMax, what);
+  const votes: SignedVote[] = [];
+  for (let i = 0; i < n; i++) votes.push({ from: r.u32(`${what} signer`), signature: r.raw(SIGNATURE_BYTES, `${what} signature`) });
+  return votes;
+}
+
+const valueBytesMax = (limits: CodecLimits): number => 16 + limits.batchRequestsMax * (32 + limits.payloadBytesMax);
+
+function readDecision(r: ByteReader, limits: CodecLimits): Decision {
+  const cid = r.u53('cid');
+  const regency = r.u53('regency');
+  const value = r.bytes(valueBytesMax(limits), 'value');
+  return { cid, regency, value, accepts: readVotes(r, limits, 'ACCEPT') };
+}
+
+function readWriteCertificate(r: ByteReader, limits: CodecLimits): WriteCertificate {
+  const cid = r.u53('cid');
+  const regency = r.u53('regency');
+  const value = r.bytes(valueBytesMax(limits), 'value');
+  return { cid, regency, value, writes: readVotes(r, limits, 'WRITE') };
+}
+
+/** Decodes batch bytes. @returns the batch or a reason. */
+export function decodeBatch(bytes: Uint8Array, limits: CodecLimits = DEFAULT_LIMITS): DecodeResult<Batch> {
+  try {
+    const r = new ByteReader(bytes);
+    const timestampMs = r.u53('timestampMs');
+    const n = r.count(limits.batchRequestsMax, 'batch requests');
+    const requests: Request[] = [];
+    for (let i = 0; i < n; i++) requests.push(readRequestBody(r, limits));
+    r.end('batch');
+    return { ok: true, message: { timestampMs, requests } };
+  } catch (e) {
+    if (e instanceof DecodeError) return { ok: false, reason: `malformed batch: ${e.message}` };
+    throw e;
+  }
+}
+
+function readStopData(r: ByteReader, limits: CodecLimits): StopData {
+  const from = r.u32('from');
+  const regency = r.u53('regency');
+  const hasDecided = r.u8('lastDecided flag');
+  if (hasDecided > 1) throw new DecodeError('bad lastDecided flag');
+  const lastDecided = hasDecided ? readDecision(r, limits) : null;
+  const hasCert = r.u8('writeCertificate flag');
+  if (hasCert > 1) throw new DecodeError('bad writeCertificate flag');
+  const writeCertificate = hasCert ? readWriteCertificate(r, limits) : null;
+  const signature = r.raw(SIGNATURE_BYTES, 'signature');
+  return { type: MessageType.STOPDATA, from, regency, lastDecided, writeCertificate, signature };
+}
+
+/**
+ * Decodes one message. Never throws for malformed input.
+ * @returns `{ok: true, message}` or `{ok: false, reason}` naming what was wrong.
+ */
+export function decodeMessage(bytes: Uint8Array, limits: CodecLimits = DEFAULT_LIMITS): DecodeResult<Message> {
+  try {
+    const r = new ByteReader(bytes);
+    const type = r.u8('type');
+    let m: Message;
+    switch (type) {
+      case MessageType.REQUEST:
+        m = readRequestBody(r, limits);
+        break;
+      case MessageType.REPLY: {
+        const reply: Reply = {
+          type,
+          replicaId: r.u32('replicaId'),
+          clientId: r.u32('clientId'),
+          session: r.u53('session'),
+          seq: r.u53('seq'),
+          ordered: (() => {
+            const f = r.u8('flags');
+            if (f > 1) throw new DecodeError(`unknown reply flags ${f}`);
+            return f === 1;
+          })(),
+          result: r.bytes(limits.resultBytesMax, 'result'),
+          signature: r.raw(SIGNATURE_BYTES, 'signature'),
+        };
+        m = reply;
+        break;
+      }
+      case MessageType.PROPOSE: {
+        const p: Propose = { type, from: r.u32('from'), cid: r.u53('cid'), regency: r.u53('regency'), value: r.bytes(valueBytesMax(limits), 'value') };
+        m = p;
+        break;
+      }
+      case MessageType.WRITE:
+      case MessageType.ACCEPT: {
+        const v: Vote = { type, from: r.u32('from'), cid: r.u53('cid'), regency: r.u53('regency'), digest: r.raw(DIGEST_BYTES, 'digest'), signature: r.raw(SIGNATURE_BYTES, 'signature') };
+        m = v;
+        break;
+      }
+      case MessageType.STOP: {
+        const s: Stop = { type, from: r.u32('from'), regency: r.u53('regency') };
+        m = s;
+        break;
+      }
+      case MessageType.STOPDATA:
+        m = readStopData(r, limits);
+        break;
+      case MessageType.SYNC: {
+        const from = r.u32('from');
+        const regency = r.u53('regency');
+        const n = r.count(limits.replicasMax, 'STOPDATA');
+        const stopData: StopData[] = [];
+        for (let i = 0; i < n; i++) {
+          const inner = new ByteReader(r.bytes(valueBytesMax(limits) * 2 + 4096, 'STOPDATA'));
+          if (inner.u8('STOPDATA type') !== MessageType.STOPDATA) throw new DecodeError('SYNC holds a message that is not a STOPDATA');
+          stopData.push(readStopData(inner, limits));
+          inner.end('STOPDATA');
+        }
+        const s: Sync = { type, from, regency, stopData, cid: r.u53('cid'), value: r.bytes(valueBytesMax(limits), 'value') };
+        m = s;
+        break;
+      }
+      case MessageType.DECISION_REQUEST: {
+        const d: DecisionRequest = { type, from: r.u32('from'), fromCid: r.u53('fromCid') };
+        m = d;
+        break;
+      }
+      case MessageType.DECISION_REPLY: {
+        const from = r.u32('from');
+        const n = r.count(limits.decisionsPerReplyMax, 'decisions');
+        const decisions: Decision[] = [];
+        for (let i = 0; i < n; i++) decisions.push(readDecision(r, limits));
+        const d: DecisionReply = { type, from, decisions };
+        m = d;
+        break;
+      }
+      default:
+        return { ok: false, reason: `unknown message type ${type}` };
+    }
+    r.end('message');
+    return { ok: true, message: m };
+  } catch (e) {
+    if (e instanceof DecodeError || e instanceof RangeError) return { ok: false, reason: `malformed message: ${e.message}` };
+    throw e;
+  }
+}

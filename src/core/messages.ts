@@ -1,0 +1,145 @@
+/**
+ * Protocol messages: one tagged type each, named after Mod-SMaRt (Sousa & Bessani,
+ * EDCC 2012) and BFT-SMaRt. Encodings live in `codec.ts`, signed payloads in `signing.ts`.
+ *
+ * Client <-> replica: REQUEST, REPLY.
+ * Normal case (VP-Consensus, §4): PROPOSE (leader -> all), WRITE, ACCEPT (all -> all).
+ * Synchronization phase / leader change (§5): STOP, STOPDATA (-> new leader), SYNC (new leader -> all).
+ * Catch-up: DECISION_REQUEST / DECISION_REPLY fetch decided instances with their proofs.
+ */
+
+export const MessageType = {
+  REQUEST: 1,
+  REPLY: 2,
+  PROPOSE: 3,
+  WRITE: 4,
+  ACCEPT: 5,
+  STOP: 6,
+  STOPDATA: 7,
+  SYNC: 8,
+  DECISION_REQUEST: 9,
+  DECISION_REPLY: 10,
+} as const;
+
+/**
+ * A client request. (clientId, session, seq) identifies it: `session` is chosen by the
+ * client when it starts (it must grow across restarts), `seq` counts from 1 within a
+ * session for ordered requests. Unordered requests use their own sequence space.
+ */
+export interface Request {
+  readonly type: typeof MessageType.REQUEST;
+  readonly clientId: number;
+  readonly session: number;
+  readonly seq: number;
+  readonly ordered: boolean;
+  readonly payload: Uint8Array;
+}
+
+/** A replica's reply, signed so that a third party can check who vouched for the result. */
+export interface Reply {
+  readonly type: typeof MessageType.REPLY;
+  readonly replicaId: number;
+  readonly clientId: number;
+  readonly session: number;
+  readonly seq: number;
+  readonly ordered: boolean;
+  readonly result: Uint8Array;
+  /** Ed25519 over `replySigningMessage(...)`. */
+  readonly signature: Uint8Array;
+}
+
+/** The value of a consensus instance: an ordered batch of requests and the leader's timestamp. */
+export interface Batch {
+  /** Leader's clock when proposing (ms since epoch), never below the previous batch's. */
+  readonly timestampMs: number;
+  readonly requests: readonly Request[];
+}
+
+export interface Propose {
+  readonly type: typeof MessageType.PROPOSE;
+  readonly from: number;
+  readonly cid: number;
+  readonly regency: number;
+  /** Canonical bytes of the batch (what the digest covers). */
+  readonly value: Uint8Array;
+}
+
+/** WRITE and ACCEPT carry a signature so that they can be shown to third parties (leader change, decision proofs). */
+export interface Vote {
+  readonly type: typeof MessageType.WRITE | typeof MessageType.ACCEPT;
+  readonly from: number;
+  readonly cid: number;
+  readonly regency: number;
+  /** SHA-256 of the proposed value. */
+  readonly digest: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** A vote's signer and signature, when the rest of the vote is implied by its certificate. */
+export interface SignedVote {
+  readonly from: number;
+  readonly signature: Uint8Array;
+}
+
+/** A Byzantine quorum of WRITEs for one value: proof that the value may have been accepted. */
+export interface WriteCertificate {
+  readonly cid: number;
+  readonly regency: number;
+  readonly value: Uint8Array;
+  readonly writes: readonly SignedVote[];
+}
+
+/** A Byzantine quorum of ACCEPTs for one value: proof that the value was decided. */
+export interface Decision {
+  readonly cid: number;
+  readonly regency: number;
+  readonly value: Uint8Array;
+  readonly accepts: readonly SignedVote[];
+}
+
+/** Sent by a replica that wants the regency to change to `regency`. */
+export interface Stop {
+  readonly type: typeof MessageType.STOP;
+  readonly from: number;
+  readonly regency: number;
+}
+
+/** A replica's state for the new leader of `regency`, signed so the leader can relay it in SYNC. */
+export interface StopData {
+  readonly type: typeof MessageType.STOPDATA;
+  readonly from: number;
+  readonly regency: number;
+  /** The sender's last decided instance with its proof (null before the first decision). */
+  readonly lastDecided: Decision | null;
+  /** The highest-regency write certificate the sender holds for the instance after `lastDecided`. */
+  readonly writeCertificate: WriteCertificate | null;
+  readonly signature: Uint8Array;
+}
+
+/** The new leader's synchronization message: the STOPDATAs it collected and the value it proposes next. */
+export interface Sync {
+  readonly type: typeof MessageType.SYNC;
+  readonly from: number;
+  readonly regency: number;
+  readonly stopData: readonly StopData[];
+  /** Instance the proposal is for: one past the highest decided instance among stopData. */
+  readonly cid: number;
+  /** Canonical batch bytes proposed for `cid` (must be the bound value if one exists). */
+  readonly value: Uint8Array;
+}
+
+export interface DecisionRequest {
+  readonly type: typeof MessageType.DECISION_REQUEST;
+  readonly from: number;
+  /** First instance wanted. */
+  readonly fromCid: number;
+}
+
+export interface DecisionReply {
+  readonly type: typeof MessageType.DECISION_REPLY;
+  readonly from: number;
+  readonly decisions: readonly Decision[];
+}
+
+export type ReplicaMessage = Propose | Vote | Stop | StopData | Sync | DecisionRequest | DecisionReply;
+export type Message = Request | Reply | ReplicaMessage;

@@ -1,0 +1,188 @@
+/**
+ * The normal case of Mod-SMaRt's VP-Consensus (Sousa & Bessani, EDCC 2012, §4, Alg. 1):
+ * the leader PROPOSEs a batch for instance cid; each replica that validates it sends a
+ * signed WRITE; on a Byzantine quorum of matching WRITEs it sends a signed ACCEPT; on a
+ * Byzantine quorum of matching ACCEPTs the value is decided and executed.
+ */
+import { encodeBatch, decodeBatch } from './codec.ts';
+import { toHex } from './bytes.ts';
+import { MessageType, type Batch, type Propose, type ReplicaMessage, type SignedVote, type Vote } from './messages.ts';
+import type { Replica } from './replica.ts';
+import { voteSigningMessage } from './signing.ts';
+import { leaderOf } from './view.ts';
+
+/** Voting state of one instance in one regency. */
+export interface Round {
+  readonly regency: number;
+  /** Digest (hex) of the proposal this replica validated and WROTE in this regency. */
+  proposalDigest: string | null;
+  /** A proposal waiting for requests this replica has not yet received from their clients. */
+  awaiting: Propose | null;
+  readonly writes: Map<number, Vote>;
+  readonly accepts: Map<number, Vote>;
+  /** Set on the leader once it proposed (or synchronized) a value in this regency. */
+  proposeSent?: boolean;
+  acceptSent: boolean;
+  writeSent: boolean;
+}
+
+/**
+ * Decides whether a normal-case message can be handled now.
+ * @returns 'now', 'held' (future instance or regency, kept for later) or 'dropped'.
+ */
+function admit(replica: Replica, m: ReplicaMessage & { cid: number; regency: number }, name: string): 'now' | 'held' | 'dropped' {
+  const from = `replica ${m.from}`;
+  if (m.from !== replica.id) {
+    const seen = replica.highestCidSeen.get(m.from) ?? -1;
+    if (m.cid > seen) replica.highestCidSeen.set(m.from, m.cid);
+  }
+  const cid = replica.instance.cid;
+  if (m.cid < cid) {
+    replica.drop(from, `${name} for instance ${m.cid}, already decided (at ${cid})`);
+    return 'dropped';
+  }
+  if (m.cid > cid + replica.options.instancesAheadMax) {
+    replica.drop(from, `${name} for instance ${m.cid} is out of range (at ${cid}, window ${replica.options.instancesAheadMax})`);
+    return 'dropped';
+  }
+  if (m.regency < replica.regency) {
+    replica.drop(from, `${name} from stale regency ${m.regency} (at ${replica.regency})`);
+    return 'dropped';
+  }
+  if (m.regency > replica.regency + replica.options.regenciesAheadMax) {
+    replica.drop(from, `${name} from regency ${m.regency} is out of range (at ${replica.regency})`);
+    return 'dropped';
+  }
+  if (m.cid > cid || m.regency > replica.regency || replica.synchronizing) return replica.hold(m.from, m) ? 'held' : 'dropped';
+  return 'now';
+}
+
+/** PROPOSE: validate the leader's batch and WRITE it (Alg. 1, lines "upon PROPOSE"). */
+export function onPropose(replica: Replica, m: Propose): void {
+  if (admit(replica, m, 'PROPOSE') !== 'now') return;
+  const from = `replica ${m.from}`;
+  if (m.from !== leaderOf(replica.view, m.regency)) return replica.drop(from, `PROPOSE from a replica that is not the leader of regency ${m.regency}`);
+  const round = replica.instance.round;
+  const digest = replica.deps.hash(m.value);
+  const digestHex = toHex(digest);
+  if (round.proposalDigest !== null) {
+    return replica.drop(from, round.proposalDigest === digestHex ? 'duplicate PROPOSE' : `leader equivocated: second PROPOSE for instance ${m.cid} in regency ${m.regency}`);
+  }
+  const decoded = decodeBatch(m.value, replica.options.limits);
+  if (!decoded.ok) return replica.drop(from, `PROPOSE: ${decoded.reason}`);
+  const batch = decoded.message;
+  replica.instance.values.set(digestHex, { value: m.value, batch });
+  const cid = replica.instance.cid;
+  tryDecide(replica); // ACCEPTs may have arrived before the value
+  if (replica.instance.cid !== cid) return;
+  const invalid = validateBatch(replica, batch);
+  if (invalid) return replica.drop(from, `invalid PROPOSE for instance ${m.cid}: ${invalid}`);
+  if (!batch.requests.every((r) => replica.sessions.hasPending(r))) {
+    // Validity: only requests received from their clients are written. Wait for them;
+    // clients send to every replica and retransmit, so they normally arrive soon.
+    round.awaiting = m;
+    return;
+  }
+  writeValue(replica, digest);
+  tryDecide(replica);
+}
+
+/** Checks a proposed batch against this replica's state (not request presence). @returns a reason or null. */
+export function validateBatch(replica: Replica, batch: Batch): string | null {
+  if (batch.timestampMs < replica.lastTimestampMs) return `timestamp ${batch.timestampMs} before the previous batch's ${replica.lastTimestampMs}`;
+  return replica.sessions.checkSequence(batch.requests);
+}
+
+/** Sends this replica's signed WRITE for `digest` in the current round. */
+export function writeValue(replica: Replica, digest: Uint8Array): void {
+  const round = replica.instance.round;
+  if (round.writeSent) return;
+  round.proposalDigest = toHex(digest);
+  round.writeSent = true;
+  replica.broadcast(signedVote(replica, MessageType.WRITE, replica.instance.cid, round.regency, digest));
+  tryAccept(replica);
+}
+
+export function signedVote(replica: Replica, type: typeof MessageType.WRITE | typeof MessageType.ACCEPT, cid: number, regency: number, digest: Uint8Array): Vote {
+  return { type, from: replica.id, cid, regency, digest, signature: replica.deps.signer.sign(voteSigningMessage(type, cid, regency, digest)) };
+}
+
+/** WRITE: record a signed vote; on a quorum for the value we wrote, ACCEPT it. */
+export function onWrite(replica: Replica, m: Vote): void {
+  if (!recordVote(replica, m, replica.instance.round.writes, 'WRITE')) return;
+  tryAccept(replica);
+}
+
+/** ACCEPT: record a signed vote; on a quorum for a value we hold, decide. */
+export function onAccept(replica: Replica, m: Vote): void {
+  if (!recordVote(replica, m, replica.instance.round.accepts, 'ACCEPT')) return;
+  tryDecide(replica);
+}
+
+function recordVote(replica: Replica, m: Vote, votes: Map<number, Vote>, name: string): boolean {
+  if (admit(replica, m, name) !== 'now') return false;
+  const from = `replica ${m.from}`;
+  const previous = votes.get(m.from);
+  if (previous) {
+    replica.drop(from, toHex(previous.digest) === toHex(m.digest) ? `duplicate ${name}` : `conflicting ${name} for instance ${m.cid} in regency ${m.regency}`);
+    return false;
+  }
+  // Verified on receipt: a vote enters a certificate we may later show to others.
+  if (m.from !== replica.id && !replica.deps.verifier.verify(m.from, voteSigningMessage(m.type, m.cid, m.regency, m.digest), m.signature)) {
+    replica.drop(from, `bad ${name} signature`);
+    return false;
+  }
+  votes.set(m.from, m);
+  return true;
+}
+
+function votesFor(votes: Map<number, Vote>, digestHex: string): SignedVote[] {
+  const out: SignedVote[] = [];
+  for (const v of votes.values()) if (toHex(v.digest) === digestHex) out.push({ from: v.from, signature: v.signature });
+  return out.sort((a, b) => a.from - b.from);
+}
+
+function tryAccept(replica: Replica): void {
+  const inst = replica.instance;
+  const round = inst.round;
+  if (round.acceptSent || round.proposalDigest === null) return;
+  const writes = votesFor(round.writes, round.proposalDigest);
+  if (writes.length < replica.quorum) return;
+  const value = inst.values.get(round.proposalDigest);
+  if (!value) throw new Error('bug: wrote a value that is not stored');
+  inst.writeCertificate = { cid: inst.cid, regency: round.regency, value: value.value, writes };
+  round.acceptSent = true;
+  replica.broadcast(signedVote(replica, MessageType.ACCEPT, inst.cid, round.regency, replica.deps.hash(value.value)));
+}
+
+/** Decides when a quorum of ACCEPTs matches a value we hold (even one we did not validate: a quorum did). */
+export function tryDecide(replica: Replica): void {
+  const inst = replica.instance;
+  const round = inst.round;
+  const counts = new Map<string, number>();
+  for (const v of round.accepts.values()) {
+    const hex = toHex(v.digest);
+    const n = (counts.get(hex) ?? 0) + 1;
+    counts.set(hex, n);
+    if (n < replica.quorum) continue;
+    const held = inst.values.get(hex);
+    if (!held) return; // decided elsewhere on a value we never received: catch-up fetches it
+    replica.executeDecision({ cid: inst.cid, regency: round.regency, value: held.value, accepts: votesFor(round.accepts, hex) }, held.batch);
+    replica.replayHeld();
+    proposeIfLeader(replica);
+    return;
+  }
+}
+
+/** The leader proposes the next batch when the current instance has no proposal yet. */
+export function proposeIfLeader(replica: Replica): void {
+  if (replica.synchronizing || replica.leader !== replica.id) return;
+  const round = replica.instance.round;
+  if (round.proposeSent || round.proposalDigest !== null || round.awaiting) return;
+  const requests = replica.sessions.takeOrderable(replica.options.batchRequestsMax, () => false);
+  if (requests.length === 0) return;
+  round.proposeSent = true;
+  const value = encodeBatch({ timestampMs: Math.max(replica.nowMs, replica.lastTimestampMs), requests });
+  replica.broadcast({ type: MessageType.PROPOSE, from: replica.id, cid: replica.instance.cid, regency: replica.regency, value });
+}
+

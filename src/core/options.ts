@@ -1,0 +1,56 @@
+/** Replica configuration (units in names) and the dependencies a replica is built with. */
+import type { Hasher, Signer, Verifier } from '../crypto/signature.ts';
+import type { CodecLimits } from './codec.ts';
+import { DEFAULT_LIMITS } from './codec.ts';
+import type { ReplicatedService } from './service.ts';
+import type { View } from './view.ts';
+
+export interface ReplicaOptions {
+  /** This replica's id (a member of `view`). */
+  readonly id: number;
+  readonly view: View;
+  /** Most requests the leader puts in one PROPOSE. */
+  readonly batchRequestsMax: number;
+  /** A pending ordered request older than this makes the replica ask for a new leader (STOP). */
+  readonly requestTimeoutMs: number;
+  /** Ordered requests a client may have outstanding beyond its last executed one. */
+  readonly pendingPerClientMax: number;
+  /** Pending ordered requests over all clients. */
+  readonly pendingTotalMax: number;
+  /** Replies kept per client for retransmissions. */
+  readonly repliesKeptPerClient: number;
+  /** Future consensus instances whose messages are held until we get there. */
+  readonly instancesAheadMax: number;
+  /** Future regencies whose STOP/STOPDATA/SYNC and votes are held. */
+  readonly regenciesAheadMax: number;
+  /** Messages held per sender (future instances or regencies). */
+  readonly heldPerSenderMax: number;
+  /** Decided instances kept in memory to serve DECISION_REQUESTs from lagging replicas. */
+  readonly decisionsKept: number;
+  /** Minimum interval between two catch-up requests. */
+  readonly catchUpIntervalMs: number;
+  readonly limits: CodecLimits;
+}
+
+export const DEFAULT_OPTIONS: Omit<ReplicaOptions, 'id' | 'view'> = {
+  batchRequestsMax: 1024,
+  requestTimeoutMs: 2000,
+  pendingPerClientMax: 256,
+  pendingTotalMax: 100_000,
+  repliesKeptPerClient: 256,
+  instancesAheadMax: 8,
+  regenciesAheadMax: 16,
+  heldPerSenderMax: 512,
+  decisionsKept: 1024,
+  catchUpIntervalMs: 250,
+  limits: DEFAULT_LIMITS,
+};
+
+export interface ReplicaDependencies {
+  readonly service: ReplicatedService;
+  /** This replica's signing key (its certificate's key). */
+  readonly signer: Signer;
+  /** Public keys of the view's replicas. */
+  readonly verifier: Verifier;
+  readonly hash: Hasher;
+}

@@ -1,0 +1,368 @@
+/**
+ * A Mod-SMaRt replica as a pure state machine (Sousa & Bessani, "From Byzantine
+ * Consensus to BFT State Machine Replication: A Latency-Optimal Transformation",
+ * EDCC 2012; BFT-SMaRt's TOMLayer, Acceptor and Synchronizer for behaviour).
+ *
+ * No I/O: `step(input)` takes a message from an authenticated peer, a client request
+ * or a clock tick; `takeReady()` returns what to persist, send, and report. The same
+ * code runs in real processes (src/host) and in the simulator (src/sim).
+ *
+ * Invariants:
+ * - Instances are decided and executed strictly in cid order, one at a time.
+ * - A replica sends at most one WRITE and one ACCEPT per (cid, regency).
+ * - A value is decided only on a Byzantine quorum of matching, validly signed ACCEPTs.
+ * - A regency is installed only on a Byzantine quorum of STOPs (or a SYNC proving one).
+ * - Peer input never throws: bad messages are dropped with a reason in `events`.
+ *
+ * The handlers live beside this file: normal-case.ts (PROPOSE/WRITE/ACCEPT),
+ * synchronization.ts (STOP/STOPDATA/SYNC), catch-up.ts (DECISION_REQUEST/REPLY).
+ */
+import { decodeBatch, decodeMessage, encodeMessage } from './codec.ts';
+import { toHex } from './bytes.ts';
+import { MessageType, type Batch, type Decision, type Message, type ReplicaMessage, type Request, type WriteCertificate } from './messages.ts';
+import type { ReplicaDependencies, ReplicaOptions } from './options.ts';
+import { emptyReady, type CoreEvent, type Ready } from './ready.ts';
+import { Sessions } from './sessions.ts';
+import { replySigningMessage } from './signing.ts';
+import { byzantineQuorum, correctWitnesses, isMember, leaderOf, type View } from './view.ts';
+import { onAccept, onPropose, onWrite, proposeIfLeader, type Round } from './normal-case.ts';
+import { onStop, onStopData, onSync, sendStop } from './synchronization.ts';
+import { maybeRequestCatchUp, onDecisionReply, onDecisionRequest } from './catch-up.ts';
+
+export type ReplicaInput =
+  /** Bytes from a replica; `from` is the replica id its authenticated channel proved. */
+  | { readonly type: 'replica-message'; readonly from: number; readonly bytes: Uint8Array }
+  /** Bytes from a client; `clientId` is the client id its authenticated channel proved. */
+  | { readonly type: 'client-message'; readonly clientId: number; readonly bytes: Uint8Array }
+  /** The host's clock (ms); time only moves forward. */
+  | { readonly type: 'tick'; readonly nowMs: number };
+
+/** State of the consensus instance currently being decided (cid = lastDecidedCid + 1). */
+export interface InstanceState {
+  readonly cid: number;
+  /** Values seen for this instance, by digest hex (from PROPOSE or SYNC), validated or not. */
+  readonly values: Map<string, { value: Uint8Array; batch: Batch }>;
+  /** The highest-regency write certificate obtained for this instance (survives regency changes). */
+  writeCertificate: WriteCertificate | null;
+  /** Per-regency voting state; replaced when the regency changes. */
+  round: Round;
+}
+
+export class Replica {
+  readonly id: number;
+  view: View;
+  readonly options: ReplicaOptions;
+  readonly deps: ReplicaDependencies;
+
+  nowMs = 0;
+  regency = 0;
+  /** True between installing a regency (quorum of STOPs) and processing its SYNC. */
+  synchronizing = false;
+  synchronizingSinceMs = 0;
+  /** Consecutive regency changes without a decision: backs off the synchronization timeout. */
+  failedRegencies = 0;
+  /** Highest regency this replica sent STOP for. */
+  stopSentRegency = 0;
+  /** STOP senders per future regency (bounded by regenciesAheadMax). */
+  readonly stops = new Map<number, Set<number>>();
+  /** STOPDATAs collected per regency this replica leads. */
+  readonly stopData = new Map<number, Map<number, import('./messages.ts').StopData>>();
+
+  lastDecided: Decision | null = null;
+  lastTimestampMs = 0;
+  /** Recent decisions by cid, for lagging replicas. */
+  readonly decided = new Map<number, Decision>();
+  instance: InstanceState;
+  readonly sessions: Sessions;
+
+  /** Messages for future instances/regencies, re-examined after each state change. */
+  held: { from: number; message: ReplicaMessage }[] = [];
+  readonly heldPerSender = new Map<number, number>();
+  /** Highest cid each replica was seen working on (drives catch-up). */
+  readonly highestCidSeen = new Map<number, number>();
+  lastCatchUpMs = -Infinity;
+  /** When this replica last decided an instance (ms). */
+  lastProgressMs = 0;
+
+  private ready: Ready = emptyReady();
+  private readonly selfQueue: ReplicaMessage[] = [];
+  private replaying = false;
+
+  constructor(options: ReplicaOptions, deps: ReplicaDependencies) {
+    if (!isMember(options.view, options.id)) throw new Error(`replica ${options.id} is not a member of view ${options.view.id}`);
+    this.id = options.id;
+    this.view = options.view;
+    this.options = options;
+    this.deps = deps;
+    this.sessions = new Sessions(options.pendingPerClientMax, options.pendingTotalMax, options.repliesKeptPerClient);
+    this.instance = this.newInstance(0);
+  }
+
+  // ------------------------------------------------------------ public API
+
+  /** Feeds one input. Never throws for bad peer input. */
+  step(input: ReplicaInput): void {
+    switch (input.type) {
+      case 'tick':
+        this.onTick(input.nowMs);
+        break;
+      case 'client-message':
+        this.onClientBytes(input.clientId, input.bytes);
+        break;
+      case 'replica-message':
+        this.onReplicaBytes(input.from, input.bytes);
+        break;
+    }
+    this.drainSelf();
+  }
+
+  /** Returns (and clears) everything the host must do. */
+  takeReady(): Ready {
+    const r = this.ready;
+    this.ready = emptyReady();
+    return r;
+  }
+
+  get lastDecidedCid(): number {
+    return this.instance.cid - 1;
+  }
+
+  get leader(): number {
+    return leaderOf(this.view, this.regency);
+  }
+
+  get quorum(): number {
+    return byzantineQuorum(this.view);
+  }
+
+  get witnesses(): number {
+    return correctWitnesses(this.view);
+  }
+
+  // ------------------------------------------------------------ outputs used by handlers
+
+  emit(event: CoreEvent): void {
+    this.ready.events.push(event);
+  }
+
+  drop(from: string, reason: string): void {
+    this.emit({ type: 'dropped', from, reason });
+  }
+
+  /** Sends to every other member and delivers to ourselves after the current handler. */
+  broadcast(message: ReplicaMessage): void {
+    this.sendTo(this.others(), message);
+    this.selfQueue.push(message);
+  }
+
+  sendTo(to: readonly number[], message: ReplicaMessage): void {
+    if (to.length > 0) this.ready.messages.push({ to, bytes: encodeMessage(message) });
+  }
+
+  persistDecision(decision: Decision): void {
+    this.ready.persist.push({ kind: 'decision', decision });
+  }
+
+  persistRegency(regency: number): void {
+    this.ready.persist.push({ kind: 'regency', regency });
+  }
+
+  others(): number[] {
+    return this.view.members.filter((m) => m !== this.id);
+  }
+
+  newInstance(cid: number): InstanceState {
+    return { cid, values: new Map(), writeCertificate: null, round: newRound(this.regency) };
+  }
+
+  /**
+   * Holds a message that is for a future instance or regency (bounded per sender).
+   * @returns false if the sender's hold budget is exhausted (the message is dropped).
+   */
+  hold(from: number, message: ReplicaMessage): boolean {
+    const n = this.heldPerSender.get(from) ?? 0;
+    if (n >= this.options.heldPerSenderMax) {
+      this.drop(`replica ${from}`, `too many held messages (${n})`);
+      return false;
+    }
+    this.heldPerSender.set(from, n + 1);
+    this.held.push({ from, message });
+    return true;
+  }
+
+  /** Re-examines held messages after the instance or regency changed. */
+  replayHeld(): void {
+    if (this.replaying) return;
+    this.replaying = true;
+    try {
+      let progressed = true;
+      while (progressed && this.held.length > 0) {
+        const before = this.instance.cid * 1e6 + this.regency;
+        const held = this.held;
+        this.held = [];
+        this.heldPerSender.clear();
+        for (const h of held) this.dispatch(h.from, h.message);
+        this.drainSelf();
+        progressed = this.instance.cid * 1e6 + this.regency !== before;
+      }
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  // ------------------------------------------------------------ execution
+
+  /**
+   * Executes a decided instance (cid must be lastDecidedCid + 1), replies to clients,
+   * and moves on to the next instance. Called only with a valid decision.
+   */
+  executeDecision(decision: Decision, batch: Batch): void {
+    if (decision.cid !== this.instance.cid) throw new Error(`bug: executing cid ${decision.cid} while at ${this.instance.cid}`);
+    const invalid = this.sessions.checkSequence(batch.requests);
+    // A decided batch was validated by at least f+1 correct replicas against the same
+    // state, so a sequence error here means more than f Byzantine replicas.
+    if (invalid !== null) throw new Error(`safety violated: decided batch ${decision.cid} is invalid here: ${invalid}`);
+    batch.requests.forEach((request, indexInBatch) => {
+      const result = this.deps.service.executeOrdered(request.payload, {
+        cid: decision.cid,
+        indexInBatch,
+        clientId: request.clientId,
+        seq: request.seq,
+        timestampMs: batch.timestampMs,
+      });
+      const replyBytes = this.makeReply(request, result);
+      this.sessions.recordExecuted(request, replyBytes);
+      this.ready.replies.push({ clientId: request.clientId, bytes: replyBytes });
+    });
+    this.lastDecided = decision;
+    this.lastTimestampMs = batch.timestampMs;
+    this.decided.set(decision.cid, decision);
+    if (this.decided.size > this.options.decisionsKept) this.decided.delete(this.decided.keys().next().value as number);
+    this.persistDecision(decision);
+    this.failedRegencies = 0;
+    this.lastProgressMs = this.nowMs;
+    this.emit({ type: 'decided', cid: decision.cid, regency: decision.regency, requests: batch.requests.length, digestHex: toHex(this.deps.hash(decision.value)) });
+    this.instance = this.newInstance(decision.cid + 1);
+  }
+
+  /** Encodes and signs this replica's REPLY to `request`. */
+  makeReply(request: Request, result: Uint8Array): Uint8Array {
+    const signature = this.deps.signer.sign(replySigningMessage(this.id, request.clientId, request.session, request.seq, request.ordered, this.deps.hash(result)));
+    return encodeMessage({
+      type: MessageType.REPLY,
+      replicaId: this.id,
+      clientId: request.clientId,
+      session: request.session,
+      seq: request.seq,
+      ordered: request.ordered,
+      result,
+      signature,
+    });
+  }
+
+  // ------------------------------------------------------------ inputs
+
+  private onTick(nowMs: number): void {
+    if (nowMs > this.nowMs) this.nowMs = nowMs;
+    if (this.synchronizing) {
+      const timeoutMs = this.options.requestTimeoutMs * 2 ** Math.min(this.failedRegencies, 6);
+      if (this.nowMs - this.synchronizingSinceMs > timeoutMs && this.stopSentRegency <= this.regency) {
+        this.failedRegencies++;
+        sendStop(this, this.regency + 1, `no SYNC for regency ${this.regency} within ${timeoutMs} ms`);
+      }
+    } else {
+      const oldest = this.sessions.oldestArrivalMs();
+      if (oldest !== null && this.nowMs - oldest > this.options.requestTimeoutMs && this.stopSentRegency <= this.regency) {
+        sendStop(this, this.regency + 1, `a request waited more than ${this.options.requestTimeoutMs} ms`);
+      }
+    }
+    maybeRequestCatchUp(this);
+  }
+
+  private onClientBytes(clientId: number, bytes: Uint8Array): void {
+    const from = `client ${clientId}`;
+    const decoded = decodeMessage(bytes, this.options.limits);
+    if (!decoded.ok) return this.drop(from, decoded.reason);
+    const m = decoded.message;
+    if (m.type !== MessageType.REQUEST) return this.drop(from, `clients may only send REQUEST, got type ${m.type}`);
+    if (m.clientId !== clientId) return this.drop(from, `request claims client ${m.clientId} on client ${clientId}'s channel`);
+    if (!m.ordered) {
+      const result = this.deps.service.executeUnordered(m.payload, { clientId, seq: m.seq });
+      this.ready.replies.push({ clientId, bytes: this.makeReply(m, result) });
+      return;
+    }
+    const admission = this.sessions.admit(m, this.nowMs);
+    switch (admission) {
+      case 'new':
+        proposeIfLeader(this);
+        // A proposal may have been waiting for this very request.
+        onRequestArrived(this);
+        return;
+      case 'duplicate':
+        return;
+      case 'executed': {
+        const cached = this.sessions.get(clientId)?.replies.get(m.seq);
+        if (cached) this.ready.replies.push({ clientId, bytes: cached });
+        return;
+      }
+      default:
+        return this.drop(from, `request ${m.session}/${m.seq} not admitted: ${admission}`);
+    }
+  }
+
+  private onReplicaBytes(from: number, bytes: Uint8Array): void {
+    if (!isMember(this.view, from) || from === this.id) return this.drop(`replica ${from}`, 'sender is not another member of the view');
+    const decoded = decodeMessage(bytes, this.options.limits);
+    if (!decoded.ok) return this.drop(`replica ${from}`, decoded.reason);
+    const m: Message = decoded.message;
+    if (m.type === MessageType.REQUEST || m.type === MessageType.REPLY) return this.drop(`replica ${from}`, `replicas may not send type ${m.type}`);
+    if (m.from !== from) return this.drop(`replica ${from}`, `message claims sender ${m.from}`);
+    this.dispatch(from, m);
+  }
+
+  /** One handler per message type (normal-case.ts, synchronization.ts, catch-up.ts). */
+  dispatch(from: number, m: ReplicaMessage): void {
+    switch (m.type) {
+      case MessageType.PROPOSE:
+        return onPropose(this, m);
+      case MessageType.WRITE:
+        return onWrite(this, m);
+      case MessageType.ACCEPT:
+        return onAccept(this, m);
+      case MessageType.STOP:
+        return onStop(this, m);
+      case MessageType.STOPDATA:
+        return onStopData(this, m);
+      case MessageType.SYNC:
+        return onSync(this, m);
+      case MessageType.DECISION_REQUEST:
+        return onDecisionRequest(this, m);
+      case MessageType.DECISION_REPLY:
+        return onDecisionReply(this, m);
+    }
+  }
+
+  private drainSelf(): void {
+    while (this.selfQueue.length > 0) this.dispatch(this.id, this.selfQueue.shift()!);
+  }
+
+  /** Decodes a value already known to be well formed (it carries a valid quorum). */
+  decodeDecidedValue(value: Uint8Array): Batch {
+    const b = decodeBatch(value, this.options.limits);
+    if (!b.ok) throw new Error(`safety violated: a value with a quorum certificate does not decode: ${b.reason}`);
+    return b.message;
+  }
+}
+
+export function newRound(regency: number): Round {
+  return { regency, proposalDigest: null, awaiting: null, writes: new Map(), accepts: new Map(), writeSent: false, acceptSent: false };
+}
+
+/** A request arrived: a proposal waiting for missing requests may now be writable. */
+function onRequestArrived(replica: Replica): void {
+  const awaiting = replica.instance.round.awaiting;
+  if (awaiting) {
+    replica.instance.round.awaiting = null;
+    onPropose(replica, awaiting);
+  }
+}

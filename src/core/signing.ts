@@ -1,0 +1,37 @@
+/**
+ * The exact bytes each signature covers, with a domain tag per purpose so that a
+ * signature made for one message can never be replayed as another.
+ */
+import { ByteWriter } from './bytes.ts';
+import { MessageType } from './messages.ts';
+
+const encoder = new TextEncoder();
+const TAG_WRITE = encoder.encode('bulwark/write/v1');
+const TAG_ACCEPT = encoder.encode('bulwark/accept/v1');
+const TAG_REPLY = encoder.encode('bulwark/reply/v1');
+
+/** What a WRITE or ACCEPT signature covers: (type, cid, regency, digest of the value). */
+export function voteSigningMessage(type: typeof MessageType.WRITE | typeof MessageType.ACCEPT, cid: number, regency: number, digest: Uint8Array): Uint8Array {
+  return new ByteWriter(96)
+    .raw(type === MessageType.WRITE ? TAG_WRITE : TAG_ACCEPT)
+    .u53(cid)
+    .u53(regency)
+    .raw(digest)
+    .finish();
+}
+
+/**
+ * What a replica's REPLY signature covers: (replica, client, session, seq, ordered, SHA-256 of the result).
+ * A client that does not trust the replica it talks to checks f+1 of these.
+ */
+export function replySigningMessage(replicaId: number, clientId: number, session: number, seq: number, ordered: boolean, resultDigest: Uint8Array): Uint8Array {
+  return new ByteWriter(96)
+    .raw(TAG_REPLY)
+    .u32(replicaId)
+    .u32(clientId)
+    .u53(session)
+    .u53(seq)
+    .u8(ordered ? 1 : 0)
+    .raw(resultDigest)
+    .finish();
+}

@@ -1,0 +1,187 @@
+/**
+ * Mod-SMaRt's synchronization phase, i.e. leader change (Sousa & Bessani, EDCC 2012,
+ * §5, Alg. 2; BFT-SMaRt's Synchronizer): a replica whose request timed out sends
+ * STOP(r+1); f+1 STOPs make a replica join; a Byzantine quorum of STOPs installs
+ * regency r+1, whose leader collects a quorum of signed STOPDATAs, chooses the value
+ * that must be preserved (certificates.ts `chooseSyncValue`) and sends SYNC; every
+ * replica re-checks the SYNC and resumes the normal case with that proposal.
+ */
+import { encodeBatch, stopDataSignedBytes, decodeBatch } from './codec.ts';
+import { bytesEqual, toHex } from './bytes.ts';
+import { checkStopData, chooseSyncValue, type CertificateContext } from './certificates.ts';
+import { MessageType, type Stop, type StopData, type Sync } from './messages.ts';
+import { newRound, type Replica } from './replica.ts';
+import { onPropose, proposeIfLeader, signedVote, tryDecide, writeValue } from './normal-case.ts';
+import { leaderOf } from './view.ts';
+import { applyDecision, requestCatchUp } from './catch-up.ts';
+
+function certContext(replica: Replica): CertificateContext {
+  return { view: replica.view, verifier: replica.deps.verifier, hash: replica.deps.hash };
+}
+
+/** Broadcasts STOP(regency) once (Alg. 2: on timeout, or on f+1 STOPs). */
+export function sendStop(replica: Replica, regency: number, reason: string): void {
+  if (regency <= replica.stopSentRegency) return;
+  replica.stopSentRegency = regency;
+  replica.emit({ type: 'stop-sent', regency, reason });
+  replica.broadcast({ type: MessageType.STOP, from: replica.id, regency });
+}
+
+/** STOP: count distinct senders per future regency; join on f+1; install on a quorum. */
+export function onStop(replica: Replica, m: Stop): void {
+  const from = `replica ${m.from}`;
+  if (m.regency <= replica.regency) return replica.drop(from, `STOP for regency ${m.regency}, not after the current ${replica.regency}`);
+  if (m.regency > replica.regency + replica.options.regenciesAheadMax) return replica.drop(from, `STOP for regency ${m.regency} is out of range`);
+  let senders = replica.stops.get(m.regency);
+  if (!senders) replica.stops.set(m.regency, (senders = new Set()));
+  if (senders.has(m.from)) return replica.drop(from, `duplicate STOP for regency ${m.regency}`);
+  senders.add(m.from);
+  if (senders.size >= replica.witnesses) sendStop(replica, m.regency, `${senders.size} replicas asked for regency ${m.regency}`);
+  if (senders.size >= replica.quorum) installRegency(replica, m.regency);
+}
+
+/** Moves to `regency` and sends this replica's signed STOPDATA to its leader. */
+function installRegency(replica: Replica, regency: number): void {
+  replica.regency = regency;
+  replica.synchronizing = true;
+  replica.synchronizingSinceMs = replica.nowMs;
+  if (replica.stopSentRegency < regency) replica.stopSentRegency = regency;
+  for (const r of [...replica.stops.keys()]) if (r <= regency) replica.stops.delete(r);
+  for (const r of [...replica.stopData.keys()]) if (r < regency) replica.stopData.delete(r);
+  replica.instance.round = newRound(regency);
+  replica.persistRegency(regency);
+  const leader = leaderOf(replica.view, regency);
+  replica.emit({ type: 'regency-installed', regency, leader });
+  const unsigned = { from: replica.id, regency, lastDecided: replica.lastDecided, writeCertificate: replica.instance.writeCertificate };
+  const stopData: StopData = { type: MessageType.STOPDATA, ...unsigned, signature: replica.deps.signer.sign(stopDataSignedBytes(unsigned)) };
+  if (leader === replica.id) onStopData(replica, stopData);
+  else replica.sendTo([leader], stopData);
+  replica.replayHeld();
+}
+
+/** STOPDATA (at the new leader): collect a quorum of valid ones, then SYNC. */
+export function onStopData(replica: Replica, m: StopData): void {
+  const from = `replica ${m.from}`;
+  if (leaderOf(replica.view, m.regency) !== replica.id) return replica.drop(from, `STOPDATA for regency ${m.regency}, which this replica does not lead`);
+  if (m.regency < replica.regency) return replica.drop(from, `STOPDATA for stale regency ${m.regency}`);
+  if (m.regency > replica.regency + replica.options.regenciesAheadMax) return replica.drop(from, `STOPDATA for regency ${m.regency} is out of range`);
+  let collected = replica.stopData.get(m.regency);
+  if (!collected) replica.stopData.set(m.regency, (collected = new Map()));
+  if (collected.has(m.from)) return replica.drop(from, `duplicate STOPDATA for regency ${m.regency}`);
+  const invalid = checkStopData(certContext(replica), m);
+  if (invalid) return replica.drop(from, invalid);
+  collected.set(m.from, m);
+  maybeSendSync(replica, m.regency);
+}
+
+function maybeSendSync(replica: Replica, regency: number): void {
+  const collected = replica.stopData.get(regency);
+  if (regency !== replica.regency || !replica.synchronizing || !collected || collected.size < replica.quorum) return;
+  if (replica.instance.round.proposeSent) return;
+  replica.instance.round.proposeSent = true;
+  const stopData = [...collected.values()].sort((a, b) => a.from - b.from).slice(0, replica.quorum);
+  const choice = chooseSyncValue(stopData);
+  let value = choice.bound;
+  if (!value) {
+    // Free choice. Only a leader that is up to date can fill a batch that continues
+    // every client's sequence; a lagging leader proposes an empty batch.
+    const requests = replica.instance.cid === choice.cid ? replica.sessions.takeOrderable(replica.options.batchRequestsMax, () => false) : [];
+    value = encodeBatch({ timestampMs: Math.max(replica.nowMs, replica.lastTimestampMs), requests });
+  }
+  const sync: Sync = { type: MessageType.SYNC, from: replica.id, regency, stopData, cid: choice.cid, value };
+  replica.broadcast(sync);
+}
+
+/** SYNC: re-check the leader's choice, adopt the regency and resume the normal case. */
+export function onSync(replica: Replica, m: Sync): void {
+  const from = `replica ${m.from}`;
+  if (m.from !== leaderOf(replica.view, m.regency)) return replica.drop(from, `SYNC from a replica that does not lead regency ${m.regency}`);
+  if (m.regency < replica.regency || (m.regency === replica.regency && !replica.synchronizing)) return replica.drop(from, `SYNC for regency ${m.regency}, already synchronized`);
+  if (m.regency > replica.regency + replica.options.regenciesAheadMax) return replica.drop(from, `SYNC for regency ${m.regency} is out of range`);
+  const invalid = checkSync(replica, m);
+  if (invalid) return replica.drop(from, `invalid SYNC for regency ${m.regency}: ${invalid}`);
+  const choice = chooseSyncValue(m.stopData);
+
+  if (m.regency > replica.regency) {
+    replica.regency = m.regency;
+    replica.persistRegency(m.regency);
+    replica.emit({ type: 'regency-installed', regency: m.regency, leader: m.from });
+  }
+  replica.synchronizing = false;
+  if (replica.stopSentRegency < m.regency) replica.stopSentRegency = m.regency;
+  for (const r of [...replica.stops.keys()]) if (r <= m.regency) replica.stops.delete(r);
+  replica.stopData.delete(m.regency);
+  replica.sessions.restartTimers(replica.nowMs);
+  replica.emit({ type: 'synchronized', regency: m.regency, cid: m.cid, bound: choice.bound !== null });
+
+  // Catch up to the highest decision the quorum proves.
+  if (choice.highestDecision && choice.highestDecision.cid === replica.instance.cid) applyDecision(replica, choice.highestDecision);
+  if (replica.instance.cid < m.cid) {
+    replica.instance.round = newRound(m.regency);
+    requestCatchUp(replica, m.stopData.map((s) => s.from));
+    replica.hold(m.from, { type: MessageType.PROPOSE, from: m.from, cid: m.cid, regency: m.regency, value: m.value });
+  } else if (replica.instance.cid === m.cid) {
+    startSyncedRound(replica, m, choice.bound !== null);
+  } else if (replica.instance.cid === m.cid + 1) {
+    replica.instance.round = newRound(m.regency);
+    voteForOwnDecision(replica, m);
+  }
+  replica.replayHeld();
+  proposeIfLeader(replica);
+}
+
+/** Every replica recomputes what the leader had to choose; a SYNC that differs is rejected. */
+function checkSync(replica: Replica, m: Sync): string | null {
+  const senders = new Set<number>();
+  for (const s of m.stopData) {
+    if (s.regency !== m.regency) return `STOPDATA from ${s.from} is for regency ${s.regency}`;
+    if (senders.has(s.from)) return `two STOPDATAs from ${s.from}`;
+    senders.add(s.from);
+    const reason = checkStopData(certContext(replica), s);
+    if (reason) return reason;
+  }
+  if (senders.size < replica.quorum) return `${senders.size} STOPDATAs, fewer than the quorum ${replica.quorum}`;
+  const choice = chooseSyncValue(m.stopData);
+  if (m.cid !== choice.cid) return `proposal for instance ${m.cid}, but the STOPDATAs lead to ${choice.cid}`;
+  if (choice.bound && !bytesEqual(choice.bound, m.value)) return `the proposal is not the value bound by the highest write certificate`;
+  if (!choice.bound) {
+    const b = decodeBatch(m.value, replica.options.limits);
+    if (!b.ok) return b.reason;
+  }
+  return null;
+}
+
+/** The SYNC's proposal starts the new regency's round for our current instance. */
+function startSyncedRound(replica: Replica, m: Sync, bound: boolean): void {
+  const inst = replica.instance;
+  inst.round = newRound(m.regency);
+  inst.round.proposeSent = true;
+  if (!bound) {
+    // A freely chosen value is validated like any PROPOSE.
+    onPropose(replica, { type: MessageType.PROPOSE, from: m.from, cid: m.cid, regency: m.regency, value: m.value });
+    return;
+  }
+  // A bound value carries a write certificate: f+1 correct replicas validated it against
+  // this same state, so it is written without waiting for its requests.
+  const digest = replica.deps.hash(m.value);
+  inst.values.set(toHex(digest), { value: m.value, batch: replica.decodeDecidedValue(m.value) });
+  writeValue(replica, digest);
+  tryDecide(replica);
+}
+
+/**
+ * We already decided the SYNC's instance (we were one ahead of the quorum): the bound
+ * value must be ours; vote for it again in the new regency so the others can decide.
+ */
+function voteForOwnDecision(replica: Replica, m: Sync): void {
+  const mine = replica.decided.get(m.cid);
+  if (!mine || !bytesEqual(mine.value, m.value)) {
+    replica.drop(`replica ${m.from}`, `SYNC proposes for instance ${m.cid} a value other than the one decided here`);
+    return;
+  }
+  const digest = replica.deps.hash(m.value);
+  const others = replica.others();
+  replica.sendTo(others, signedVote(replica, MessageType.WRITE, m.cid, m.regency, digest));
+  replica.sendTo(others, signedVote(replica, MessageType.ACCEPT, m.cid, m.regency, digest));
+}
+

@@ -1,0 +1,65 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodeBatch, decodeMessage, encodeBatch, encodeMessage } from '../../src/core/codec.ts';
+import { MessageType, type Message } from '../../src/core/messages.ts';
+
+const sig = new Uint8Array(64).fill(7);
+const digest = new Uint8Array(32).fill(9);
+const request = { type: MessageType.REQUEST, clientId: 7, session: 1_700_000_000_000, seq: 3, ordered: true, payload: new Uint8Array([1, 2, 3]) } as const;
+const decision = { cid: 4, regency: 1, value: encodeBatch({ timestampMs: 5, requests: [request] }), accepts: [{ from: 0, signature: sig }, { from: 2, signature: sig }] };
+
+const samples: Message[] = [
+  request,
+  { type: MessageType.REPLY, replicaId: 2, clientId: 7, session: 1, seq: 3, ordered: false, result: new Uint8Array([4]), signature: sig },
+  { type: MessageType.PROPOSE, from: 0, cid: 4, regency: 0, value: decision.value },
+  { type: MessageType.WRITE, from: 1, cid: 4, regency: 0, digest, signature: sig },
+  { type: MessageType.ACCEPT, from: 1, cid: 4, regency: 0, digest, signature: sig },
+  { type: MessageType.STOP, from: 3, regency: 2 },
+  { type: MessageType.STOPDATA, from: 3, regency: 2, lastDecided: decision, writeCertificate: { cid: 5, regency: 1, value: decision.value, writes: decision.accepts }, signature: sig },
+  { type: MessageType.DECISION_REQUEST, from: 1, fromCid: 9 },
+  { type: MessageType.DECISION_REPLY, from: 1, decisions: [decision] },
+];
+
+describe('codec', () => {
+  it('round-trips every message type to identical bytes', () => {
+    for (const m of samples) {
+      const bytes = encodeMessage(m);
+      const back = decodeMessage(bytes);
+      assert.ok(back.ok, `type ${m.type}: ${!back.ok && back.reason}`);
+      assert.deepEqual(encodeMessage(back.message), bytes);
+    }
+    const stopData = samples[6] as Extract<Message, { type: 7 }>;
+    const sync: Message = { type: MessageType.SYNC, from: 2, regency: 2, stopData: [stopData, stopData], cid: 5, value: decision.value };
+    const back = decodeMessage(encodeMessage(sync));
+    assert.ok(back.ok);
+    assert.deepEqual(encodeMessage(back.message), encodeMessage(sync));
+  });
+
+  it('rejects truncated, trailing, unknown and oversized input with a reason, never throwing', () => {
+    for (const m of samples) {
+      const bytes = encodeMessage(m);
+      for (let cut = 0; cut < bytes.length; cut++) {
+        const r = decodeMessage(bytes.subarray(0, cut));
+        assert.equal(r.ok, false, `type ${m.type} truncated at ${cut} decoded`);
+      }
+      const r = decodeMessage(new Uint8Array([...bytes, 0]));
+      assert.ok(!r.ok && /trailing/.test(r.reason));
+    }
+    const unknown = decodeMessage(new Uint8Array([99, 0]));
+    assert.ok(!unknown.ok && /unknown message type 99/.test(unknown.reason));
+    const big = encodeMessage({ ...request, payload: new Uint8Array(2000) });
+    const limited = decodeMessage(big, { payloadBytesMax: 1000, resultBytesMax: 1000, batchRequestsMax: 10, replicasMax: 4, decisionsPerReplyMax: 4 });
+    assert.ok(!limited.ok && /more than the 1000 allowed/.test(limited.reason));
+  });
+
+  it('never throws on random bytes (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        decodeMessage(bytes);
+        decodeBatch(bytes);
+      }),
+      { seed: 42, numRuns: 2000 },
+    );
+  });
+});

@@ -1,0 +1,197 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalCluster, decode } from '../../src/sim/local-cluster.ts';
+import { encodeMessage } from '../../src/core/codec.ts';
+import { MessageType, type Vote } from '../../src/core/messages.ts';
+import { AppendService } from '../../src/sim/append-service.ts';
+import { voteSigningMessage } from '../../src/core/signing.ts';
+import { sign } from 'node:crypto';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const req = (clientId: number, seq: number, text = `op-${clientId}-${seq}`) => ({ clientId, session: 1, seq, ordered: true, payload: enc.encode(text) });
+const histories = (c: LocalCluster) => c.services.map((s) => (s as AppendService).history.map((h) => dec.decode(h)));
+
+describe('Mod-SMaRt normal case', () => {
+  for (const n of [4, 7, 10]) {
+    it(`n=${n}: every replica decides and executes the same requests once, and replies`, () => {
+      const c = new LocalCluster({ n });
+      for (let seq = 1; seq <= 5; seq++) c.clientSend(req(100, seq));
+      c.clientSend(req(101, 1));
+      c.run();
+      const h = histories(c);
+      for (const x of h) assert.deepEqual(x, h[0]);
+      assert.equal(h[0]!.length, 6);
+      assert.deepEqual(
+        h[0]!.filter((s) => s.startsWith('op-100')),
+        [1, 2, 3, 4, 5].map((s) => `op-100-${s}`),
+      );
+      // every replica replied to every request
+      assert.equal(c.replies.get(100)!.length, 5 * n);
+      // retransmission of an executed request gets the cached reply, not a second execution
+      c.clientSend(req(100, 5));
+      c.run();
+      assert.equal(histories(c)[0]!.length, 6);
+      assert.equal(c.replies.get(100)!.length, 6 * n);
+    });
+  }
+
+  it('decides only on a quorum of matching ACCEPTs', () => {
+    const c = new LocalCluster({ n: 4 });
+    // Replica 3 is Byzantine: it rewrites its ACCEPTs to another digest (validly signed by itself).
+    c.filter = (e) => {
+      const m = decode(e.bytes);
+      if (e.from === 3 && m.type === MessageType.ACCEPT) {
+        const digest = new Uint8Array(32).fill(1);
+        const signature = sign(null, voteSigningMessage(MessageType.ACCEPT, m.cid, m.regency, digest), c.keys[3]!.privateKey);
+        const forged: Vote = { ...m, digest, signature };
+        return { ...e, bytes: encodeMessage(forged) };
+      }
+      // and replica 2's ACCEPTs are lost
+      if (e.from === 2 && m.type === MessageType.ACCEPT) return null;
+      return e;
+    };
+    c.clientSend(req(1, 1));
+    c.run();
+    // Replicas 0 and 1 each receive three ACCEPTs but only two match (their own and the
+    // other's): no decision. Replicas 2 and 3 count their own real ACCEPT plus 0's and 1's.
+    assert.deepEqual(c.lastDecidedCids(), [-1, -1, 0, 0]);
+    assert.equal(c.replicas[0]!.instance.round.accepts.size, 3);
+  });
+
+  it('drops duplicate, forged, out-of-range and wrong-regency messages with a reason', () => {
+    const c = new LocalCluster({ n: 4 });
+    const captured: Uint8Array[] = [];
+    c.filter = (e) => {
+      if (e.from === 1 && e.to === 0 && decode(e.bytes).type === MessageType.WRITE) captured.push(e.bytes);
+      return e;
+    };
+    c.clientSend(req(1, 1));
+    c.run();
+    assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
+    const write = decode(captured[0]!) as Vote;
+
+    // replay of an old WRITE: already decided
+    c.inject(1, 0, captured[0]!);
+    // out-of-range instance
+    c.inject(1, 0, encodeMessage({ ...write, cid: 1000 }));
+    // wrong (stale) regency for the current instance is impossible at regency 0; use a far-future one
+    c.inject(1, 0, encodeMessage({ ...write, cid: 1, regency: 99 }));
+    // forged: a WRITE for the current instance with a signature that is not replica 1's
+    c.inject(1, 0, encodeMessage({ ...write, cid: 1, signature: new Uint8Array(64).fill(3) }));
+    // a duplicate of a valid WRITE for the current instance (signed by 1)
+    c.clientSend(req(1, 2), [0, 1]); // instance 1 starts, not every replica has the request
+    c.run();
+    // sender spoofing: a message claiming another sender
+    c.inject(2, 0, encodeMessage({ ...write, cid: 1 }));
+    // garbage
+    c.inject(1, 0, new Uint8Array([4, 0, 0]));
+    const reasons = c.droppedReasons(0).join('\n');
+    assert.match(reasons, /WRITE for instance 0, already decided/);
+    assert.match(reasons, /WRITE for instance 1000 is out of range/);
+    assert.match(reasons, /WRITE from regency 99 is out of range/);
+    assert.match(reasons, /bad WRITE signature/);
+    assert.match(reasons, /message claims sender 1/);
+    assert.match(reasons, /malformed message/);
+    // and the replica still works
+    c.clientSend(req(1, 2));
+    c.run();
+    assert.deepEqual(c.lastDecidedCids(), [1, 1, 1, 1]);
+  });
+
+  it('a non-leader PROPOSE and a second, different PROPOSE from the leader are dropped', () => {
+    const c = new LocalCluster({ n: 4 });
+    let propose: Uint8Array | undefined;
+    c.filter = (e) => {
+      if (decode(e.bytes).type === MessageType.PROPOSE && e.to === 2) propose ??= e.bytes;
+      return e;
+    };
+    c.clientSend(req(1, 1));
+    c.run();
+    const p = decode(propose!) as Extract<ReturnType<typeof decode>, { type: 3 }>;
+    c.inject(1, 2, encodeMessage({ ...p, from: 1, cid: 1 }));
+    assert.match(c.droppedReasons(2).join('\n'), /not the leader of regency 0/);
+  });
+});
+
+describe('Mod-SMaRt leader change', () => {
+  it('replaces a crashed leader; requests complete in the new regency', () => {
+    const c = new LocalCluster({ n: 4, replica: { requestTimeoutMs: 500 } });
+    c.clientSend(req(1, 1));
+    c.run();
+    c.crash(0);
+    c.clientSend(req(1, 2));
+    c.run();
+    assert.deepEqual(c.lastDecidedCids().slice(1), [0, 0, 0]);
+    c.advance(2000);
+    assert.deepEqual(c.lastDecidedCids().slice(1), [1, 1, 1]);
+    assert.equal(c.replicas[1]!.regency, 1);
+    assert.equal(c.replicas[1]!.leader, 1);
+    const h = histories(c);
+    assert.deepEqual(h[1], ['op-1-1', 'op-1-2']);
+    assert.deepEqual(h[2], h[1]);
+    assert.deepEqual(h[3], h[1]);
+  });
+
+  it('preserves a value that may have been decided by only one replica', () => {
+    const c = new LocalCluster({ n: 4, replica: { requestTimeoutMs: 500 } });
+    // Instance 0 in regency 0: ACCEPTs reach only replica 3, which decides; the others do not.
+    c.filter = (e) => (decode(e.bytes).type === MessageType.ACCEPT && e.to !== 3 ? null : e);
+    c.clientSend(req(7, 1, 'precious'));
+    c.run();
+    assert.deepEqual(c.lastDecidedCids(), [-1, -1, -1, 0]);
+    // The leader (0) crashes; a different request is pending at the others.
+    c.crash(0);
+    c.filter = (e) => e;
+    c.clientSend(req(8, 1, 'other'), [1, 2, 3]);
+    c.advance(3000);
+    const h = histories(c);
+    // 'precious' is decided first everywhere, exactly once, then 'other'.
+    for (const id of [1, 2, 3]) assert.deepEqual(h[id], ['precious', 'other'], `replica ${id}`);
+  });
+
+  it('binds a value that was written by a quorum but decided by nobody', () => {
+    const c = new LocalCluster({ n: 4, replica: { requestTimeoutMs: 500 } });
+    c.filter = (e) => (decode(e.bytes).type === MessageType.ACCEPT ? null : e);
+    c.clientSend(req(7, 1, 'maybe-decided'));
+    c.run();
+    assert.deepEqual(c.lastDecidedCids(), [-1, -1, -1, -1]);
+    assert.ok(c.replicas.every((r) => r.instance.writeCertificate !== null));
+    c.crash(0);
+    c.filter = (e) => e;
+    // The new leader (1) has another request it could propose instead: it must not.
+    c.clientSend(req(8, 1, 'other'), [1, 2, 3]);
+    c.advance(3000);
+    const h = histories(c);
+    for (const id of [1, 2, 3]) assert.deepEqual(h[id], ['maybe-decided', 'other'], `replica ${id}`);
+    const syncs = c.events.filter((e) => e.event.type === 'synchronized' && e.replica === 2);
+    assert.equal((syncs[0]?.event as { bound: boolean }).bound, true, 'the SYNC bound the written value');
+  });
+
+  it('a leader that proposes to some replicas only is replaced, and nothing is lost', () => {
+    const c = new LocalCluster({ n: 4, replica: { requestTimeoutMs: 500 } });
+    c.filter = (e) => (e.from === 0 && decode(e.bytes).type === MessageType.PROPOSE && e.to !== 1 ? null : e);
+    c.clientSend(req(5, 1));
+    c.clientSend(req(5, 2));
+    c.advance(4000);
+    c.filter = (e) => e;
+    const h = histories(c);
+    for (const id of [0, 1, 2, 3]) assert.deepEqual(h[id], ['op-5-1', 'op-5-2'], `replica ${id}`);
+    assert.ok(c.replicas.every((r) => r.regency >= 1));
+  });
+
+  it('a replica that missed decisions catches up from the others\' proofs', () => {
+    const c = new LocalCluster({ n: 4 });
+    c.filter = (e) => (e.to === 3 ? null : e);
+    for (let s = 1; s <= 4; s++) {
+      c.clientSend(req(9, s));
+      c.run();
+    }
+    assert.deepEqual(c.lastDecidedCids(), [3, 3, 3, -1]);
+    c.filter = (e) => e;
+    c.clientSend(req(9, 5));
+    c.advance(1000);
+    assert.deepEqual(c.lastDecidedCids(), [4, 4, 4, 4]);
+    assert.deepEqual(histories(c)[3], histories(c)[0]);
+  });
+});
