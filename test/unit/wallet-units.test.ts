@@ -1,0 +1,149 @@
+/**
+ * The wallet's building blocks on their own: amounts, signing messages, strict base64url,
+ * cursors, and the client-side encode/decode helpers.
+ */
+import assert from 'node:assert/strict';
+import { createPrivateKey, createPublicKey, verify } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { AMOUNT_MAX, BALANCE_MAX, parseAmount } from '../../src/wallet/amount.ts';
+import { decodeBase64Url, encodeBase64Url } from '../../src/wallet/base64url.ts';
+import {
+  accountLedgerOperation,
+  decodeResult,
+  depositOperation,
+  encodeOperation,
+  getAccountOperation,
+  ledgerOperation,
+  publicKeyText,
+  registerOperation,
+  transferOperation,
+} from '../../src/wallet/client-ops.ts';
+import { decodeCursor, encodeCursor } from '../../src/wallet/cursor.ts';
+import { WALLET_ERROR_CODES, isWalletErrorCode } from '../../src/wallet/errors.ts';
+import { depositSigningMessage, registerSigningMessage, transferSigningMessage } from '../../src/wallet/signing.ts';
+
+/** Deterministic Ed25519 key pair from a one-byte seed (PKCS#8 prefix + 32-byte seed). */
+function keyPair(seed: number) {
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.alloc(32, seed)]);
+  const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+describe('amounts', () => {
+  it('documents the limits: AMOUNT_MAX = 10^15, BALANCE_MAX = 2^63 - 1', () => {
+    assert.equal(AMOUNT_MAX, 1_000_000_000_000_000n);
+    assert.equal(BALANCE_MAX, 9_223_372_036_854_775_807n);
+  });
+  it('accepts canonical positive decimals up to AMOUNT_MAX, as bigint', () => {
+    assert.equal(parseAmount('1'), 1n);
+    assert.equal(parseAmount('1250'), 1250n);
+    assert.equal(parseAmount('1000000000000000'), AMOUNT_MAX);
+  });
+  it('rejects non-canonical, zero and negative amounts with INVALID_AMOUNT', () => {
+    for (const bad of ['01', '+1', '1.0', '1e3', ' 1', '1 ', '0', '00', '-1', '-0', '', '0x10', '１', '1_000', 'Infinity', 'NaN']) {
+      const result = parseAmount(bad);
+      assert.equal(typeof result, 'object', bad);
+      assert.deepEqual(result, { code: 'INVALID_AMOUNT', message: (result as { message: string }).message, field: 'amount' }, bad);
+    }
+  });
+  it('rejects amounts above AMOUNT_MAX with AMOUNT_TOO_LARGE, however long', () => {
+    for (const big of ['1000000000000001', '9999999999999999', '1' + '0'.repeat(400)]) {
+      assert.equal((parseAmount(big, 'x') as { code: string; field: string }).code, 'AMOUNT_TOO_LARGE');
+      assert.equal((parseAmount(big, 'x') as { code: string; field: string }).field, 'x');
+    }
+  });
+});
+
+describe('signing messages', () => {
+  it('are domain-separated newline-joined UTF-8 lines, exactly as documented', () => {
+    assert.equal(text(registerSigningMessage('alice', 'KEY')), 'bulwark-wallet/v1\nregister\nalice\nKEY');
+    assert.equal(text(depositSigningMessage('alice', 100n, 7)), 'bulwark-wallet/v1\ndeposit\nalice\n100\n7');
+    assert.equal(text(transferSigningMessage('alice', 'bob', '25', 3)), 'bulwark-wallet/v1\ntransfer\nalice\nbob\n25\n3');
+  });
+  it('differ between operations with the same fields (no cross-operation replay)', () => {
+    assert.notDeepEqual(depositSigningMessage('a', 1n, 1), transferSigningMessage('a', 'a', 1n, 1));
+  });
+});
+
+describe('strict base64url', () => {
+  it('round-trips and checks the length', () => {
+    const bytes = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
+    const encoded = encodeBase64Url(bytes);
+    assert.equal(encoded.length, 43);
+    assert.deepEqual(decodeBase64Url(encoded, 32), bytes);
+    assert.equal(decodeBase64Url(encoded, 31), undefined);
+  });
+  it('refuses padding, the standard alphabet, blanks and non-zero trailing bits', () => {
+    const encoded = encodeBase64Url(new Uint8Array(32));
+    assert.equal(decodeBase64Url(encoded + '='), undefined);
+    assert.equal(decodeBase64Url(encoded.slice(0, -1) + 'B', 32), undefined, 'trailing bits must be zero');
+    assert.equal(decodeBase64Url('ab+/'), undefined);
+    assert.equal(decodeBase64Url('ab c'), undefined);
+    assert.equal(decodeBase64Url('a'), undefined);
+  });
+});
+
+describe('cursors', () => {
+  it('round-trip per kind and do not cross kinds', () => {
+    for (const index of [0, 1, 99_999, 100_000, Number.MAX_SAFE_INTEGER]) {
+      assert.equal(decodeCursor('g', encodeCursor('g', index)), index);
+      assert.equal(decodeCursor('a', encodeCursor('a', index)), index);
+      assert.equal(decodeCursor('a', encodeCursor('g', index)), undefined);
+    }
+  });
+  it('reject anything this service could not have issued', () => {
+    const forge = (s: string) => Buffer.from(s).toString('base64url');
+    for (const bad of ['', 'garbage!', forge('g.01'), forge('g.-1'), forge('g.1.5'), forge('g.9007199254740992'), forge('x.1'), forge('g.'), 'Zy4x=', 'A'.repeat(40)]) {
+      assert.equal(decodeCursor('g', bad), undefined, bad);
+    }
+  });
+});
+
+describe('client operations', () => {
+  const owner = keyPair(1);
+  const issuer = keyPair(2);
+
+  it('registerOperation signs the register message with the registered key', () => {
+    const op = registerOperation('alice', owner);
+    assert.equal(op.publicKey, publicKeyText(owner.publicKey));
+    const signature = decodeBase64Url(op.signature, 64);
+    assert.ok(signature);
+    assert.ok(verify(null, registerSigningMessage('alice', op.publicKey), owner.publicKey, signature));
+  });
+  it('deposit and transfer sign canonical amounts, accepting bigint or string', () => {
+    const deposit = depositOperation('alice', 500n, 4, issuer.privateKey);
+    assert.deepEqual(Object.keys(deposit), ['op', 'accountId', 'amount', 'nonce', 'signature']);
+    assert.equal(deposit.amount, '500');
+    assert.ok(verify(null, depositSigningMessage('alice', 500n, 4), issuer.publicKey, decodeBase64Url(deposit.signature, 64)!));
+    const transfer = transferOperation('alice', 'bob', '42', 9, owner.privateKey);
+    assert.ok(verify(null, transferSigningMessage('alice', 'bob', 42n, 9), owner.publicKey, decodeBase64Url(transfer.signature, 64)!));
+  });
+  it('encodeOperation writes keys in the documented order whatever the object order', () => {
+    const shuffled = { signature: 'S', nonce: 2, amount: '5', to: 'b', from: 'a', op: 'transfer' as const };
+    assert.equal(text(encodeOperation(shuffled)), '{"op":"transfer","from":"a","to":"b","amount":"5","nonce":2,"signature":"S"}');
+    assert.equal(text(encodeOperation(ledgerOperation(10))), '{"op":"ledger","limit":10}');
+    assert.equal(text(encodeOperation(ledgerOperation(10, 'Zy4x'))), '{"op":"ledger","cursor":"Zy4x","limit":10}');
+    assert.equal(text(encodeOperation(accountLedgerOperation('a', 5))), '{"op":"accountLedger","accountId":"a","limit":5}');
+    assert.equal(text(encodeOperation(getAccountOperation('a'))), '{"op":"getAccount","accountId":"a"}');
+    assert.throws(() => encodeOperation({ op: 'mint' } as never), /unknown wallet operation/);
+  });
+  it('decodeResult checks the envelope and keeps the error field only when present', () => {
+    const enc = (s: string) => new TextEncoder().encode(s);
+    assert.deepEqual(decodeResult(enc('{"ok":true,"value":{"x":1}}')), { ok: true, value: { x: 1 } });
+    assert.deepEqual(decodeResult(enc('{"ok":false,"error":{"code":"SELF_TRANSFER","message":"m","field":"to"}}')), {
+      ok: false,
+      error: { code: 'SELF_TRANSFER', message: 'm', field: 'to' },
+    });
+    assert.throws(() => decodeResult(enc('nope')), /not UTF-8 JSON/);
+    assert.throws(() => decodeResult(enc('{"ok":1}')), /boolean "ok"/);
+    assert.throws(() => decodeResult(enc('{"ok":true}')), /no value/);
+    assert.throws(() => decodeResult(enc('{"ok":false,"error":{"code":"NOPE","message":"m"}}')), /unknown code/);
+  });
+  it('exports the error catalogue as a const list', () => {
+    assert.equal(WALLET_ERROR_CODES.length, 16);
+    assert.equal(new Set(WALLET_ERROR_CODES).size, 16);
+    assert.ok(isWalletErrorCode('BAD_SIGNATURE'));
+    assert.ok(!isWalletErrorCode('toString'));
+  });
+});
