@@ -1,0 +1,76 @@
+/**
+ * Votes on the replies to one request (BFT-SMaRt's ServiceProxy reply comparison):
+ * a result is accepted once `threshold` distinct replicas sent the same result bytes,
+ * each with a valid signature. Pure: no I/O, no clock.
+ */
+import type { Hasher, Verifier } from '../crypto/signature.ts';
+import { toHex } from '../core/bytes.ts';
+import type { Reply } from '../core/messages.ts';
+import { replySigningMessage } from '../core/signing.ts';
+
+/** Evidence a third party can check: which replicas signed this result. */
+export interface ReplyEvidence {
+  readonly clientId: number;
+  readonly session: number;
+  readonly seq: number;
+  readonly ordered: boolean;
+  readonly resultDigest: Uint8Array;
+  readonly signatures: readonly { readonly replicaId: number; readonly signature: Uint8Array }[];
+}
+
+export interface VoteOutcome {
+  readonly result: Uint8Array;
+  readonly evidence: ReplyEvidence;
+}
+
+export type ReplyRejection = 'wrong-request' | 'not-a-replica' | 'bad-signature' | 'duplicate';
+
+export class ReplyVoter {
+  /** Replicas that replied, and the result digest (hex) each vouched for. */
+  private readonly votes = new Map<number, string>();
+  private readonly byDigest = new Map<string, { result: Uint8Array; digest: Uint8Array; signatures: { replicaId: number; signature: Uint8Array }[] }>();
+
+  constructor(
+    private readonly request: { clientId: number; session: number; seq: number; ordered: boolean },
+    private readonly replicas: ReadonlySet<number>,
+    private readonly threshold: number,
+    private readonly verifier: Verifier,
+    private readonly hash: Hasher,
+  ) {}
+
+  /** Number of distinct replicas that replied. */
+  get replies(): number {
+    return this.votes.size;
+  }
+
+  /** True once every replica replied but no result can still reach the threshold. */
+  get undecidable(): boolean {
+    let best = 0;
+    for (const v of this.byDigest.values()) best = Math.max(best, v.signatures.length);
+    return best + (this.replicas.size - this.votes.size) < this.threshold;
+  }
+
+  /**
+   * Adds one reply. @returns the outcome once the threshold is met, a rejection reason,
+   * or null while still waiting.
+   */
+  add(reply: Reply): VoteOutcome | ReplyRejection | null {
+    const q = this.request;
+    if (reply.clientId !== q.clientId || reply.session !== q.session || reply.seq !== q.seq || reply.ordered !== q.ordered) return 'wrong-request';
+    if (!this.replicas.has(reply.replicaId)) return 'not-a-replica';
+    if (this.votes.has(reply.replicaId)) return 'duplicate';
+    const digest = this.hash(reply.result);
+    const message = replySigningMessage(reply.replicaId, q.clientId, q.session, q.seq, q.ordered, digest);
+    if (!this.verifier.verify(reply.replicaId, message, reply.signature)) return 'bad-signature';
+    const key = toHex(digest);
+    this.votes.set(reply.replicaId, key);
+    let entry = this.byDigest.get(key);
+    if (!entry) this.byDigest.set(key, (entry = { result: reply.result, digest, signatures: [] }));
+    entry.signatures.push({ replicaId: reply.replicaId, signature: reply.signature });
+    if (entry.signatures.length < this.threshold) return null;
+    return {
+      result: entry.result,
+      evidence: { ...q, resultDigest: digest, signatures: [...entry.signatures].sort((a, b) => a.replicaId - b.replicaId) },
+    };
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * The client side of Bulwark (BFT-SMaRt's ServiceProxy): sends each request to every
+ * replica of the view, and returns once enough replicas sent matching, validly signed
+ * replies — f+1 for an ordered request, a Byzantine quorum for an unordered read (which
+ * falls back to ordering when replicas disagree or stay silent).
+ *
+ * Retransmission keeps a request alive until it is answered even after its caller timed
+ * out: replicas execute a client's requests in sequence, so a request abandoned half-way
+ * would block every later one.
+ */
+import type { Hasher, Verifier } from '../crypto/signature.ts';
+import { decodeMessage, encodeMessage } from '../core/codec.ts';
+import { MessageType, type Reply } from '../core/messages.ts';
+import { byzantineQuorum, correctWitnesses, type View } from '../core/view.ts';
+import { BftError } from './errors.ts';
+import { ReplyVoter, type VoteOutcome } from './reply-voter.ts';
+
+export interface ProxyTransport {
+  /** Sends bytes to one replica, best effort (the transport reconnects underneath). */
+  send(replicaId: number, bytes: Uint8Array): void;
+}
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface ServiceProxyOptions {
+  /** This client's id (the one its certificate names). */
+  readonly clientId: number;
+  readonly view: View;
+  /** Session number; must grow across restarts of the same client id. Default: Date.now(). */
+  readonly session?: number;
+  /** An invocation fails with BFT_TIMEOUT after this long. Default 10 000 ms. */
+  readonly invokeTimeoutMs?: number;
+  /** Resend to replicas that have not replied after this long. Default 1000 ms. */
+  readonly retransmitMs?: number;
+  /** An unordered read that has no quorum after this long is ordered instead. Default 1000 ms. */
+  readonly unorderedTimeoutMs?: number;
+  /** Ordered requests in flight at once (must not exceed the replicas' pendingPerClientMax). Default 128. */
+  readonly outstandingMax?: number;
+}
+
+export interface ServiceProxyDependencies {
+  readonly transport: ProxyTransport;
+  /** Replica public keys, to check reply signatures. */
+  readonly verifier: Verifier;
+  readonly hash: Hasher;
+  readonly timers?: Timers;
+}
+
+interface Pending {
+  readonly voter: ReplyVoter;
+  readonly bytes: Uint8Array;
+  readonly replied: Set<number>;
+  resolve: ((o: VoteOutcome) => void) | null;
+  reject: ((e: Error) => void) | null;
+  retransmitTimer: unknown;
+  deadlineTimer: unknown;
+}
+
+export class ServiceProxy {
+  readonly clientId: number;
+  readonly session: number;
+  private readonly view: View;
+  private readonly members: ReadonlySet<number>;
+  private readonly timers: Timers;
+  private readonly invokeTimeoutMs: number;
+  private readonly retransmitMs: number;
+  private readonly unorderedTimeoutMs: number;
+  private readonly outstandingMax: number;
+  private nextSeq = 0;
+  private nextUnorderedSeq = 0;
+  private readonly ordered = new Map<number, Pending>();
+  private readonly unordered = new Map<number, Pending>();
+  private readonly waiting: (() => void)[] = [];
+  private closed = false;
+  /** Replies dropped, by reason (for diagnostics). */
+  readonly rejectedReplies = new Map<string, number>();
+
+  constructor(
+    options: ServiceProxyOptions,
+    private readonly deps: ServiceProxyDependencies,
+  ) {
+    this.clientId = options.clientId;
+    this.session = options.session ?? Date.now();
+    this.view = options.view;
+    this.members = new Set(options.view.members);
+    this.timers = deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+    this.invokeTimeoutMs = options.invokeTimeoutMs ?? 10_000;
+    this.retransmitMs = options.retransmitMs ?? 1000;
+    this.unorderedTimeoutMs = options.unorderedTimeoutMs ?? 1000;
+    this.outstandingMax = options.outstandingMax ?? 128;
+  }
+
+  /**
+   * Orders and executes `payload`; resolves with the result f+1 replicas agree on.
+   * @throws BftError BFT_TIMEOUT after invokeTimeoutMs, BFT_CLOSED if the proxy closes first.
+   */
+  async invokeOrdered(payload: Uint8Array): Promise<VoteOutcome> {
+    if (this.closed) throw new BftError('BFT_CLOSED', 'the service proxy is closed');
+    while (this.ordered.size >= this.outstandingMax) await new Promise<void>((r) => this.waiting.push(r));
+    if (this.closed) throw new BftError('BFT_CLOSED', 'the service proxy is closed');
+    const seq = ++this.nextSeq;
+    return this.invoke(this.ordered, seq, true, payload, correctWitnesses(this.view), this.invokeTimeoutMs);
+  }
+
+  /**
+   * Reads without ordering (BFT-SMaRt invokeUnordered): needs a Byzantine quorum of
+   * matching replies, else falls back to `invokeOrdered`.
+   */
+  async invokeUnordered(payload: Uint8Array): Promise<VoteOutcome> {
+    if (this.closed) throw new BftError('BFT_CLOSED', 'the service proxy is closed');
+    const seq = ++this.nextUnorderedSeq;
+    try {
+      return await this.invoke(this.unordered, seq, false, payload, byzantineQuorum(this.view), this.unorderedTimeoutMs);
+    } catch (e) {
+      if (e instanceof BftError && e.code === 'BFT_CLOSED') throw e;
+      return this.invokeOrdered(payload);
+    }
+  }
+
+  /** Feeds a frame received from replica `replicaId` (its channel authenticated it). */
+  onReplyBytes(replicaId: number, bytes: Uint8Array): void {
+    const decoded = decodeMessage(bytes);
+    if (!decoded.ok) return this.count(`malformed: ${decoded.reason}`);
+    const m = decoded.message;
+    if (m.type !== MessageType.REPLY) return this.count(`unexpected message type ${m.type}`);
+    if (m.replicaId !== replicaId) return this.count('reply claims another replica');
+    this.onReply(m);
+  }
+
+  /** Rejects everything in flight with BFT_CLOSED and stops all timers. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const table of [this.ordered, this.unordered]) {
+      for (const [seq, p] of table) this.finish(table, seq, p, null, new BftError('BFT_CLOSED', 'the service proxy closed'));
+    }
+    for (const w of this.waiting.splice(0)) w();
+  }
+
+  /** Requests in flight (ordered, unordered). */
+  get inFlight(): { ordered: number; unordered: number } {
+    return { ordered: this.ordered.size, unordered: this.unordered.size };
+  }
+
+  private invoke(table: Map<number, Pending>, seq: number, ordered: boolean, payload: Uint8Array, threshold: number, timeoutMs: number): Promise<VoteOutcome> {
+    const bytes = encodeMessage({ type: MessageType.REQUEST, clientId: this.clientId, session: this.session, seq, ordered, payload });
+    return new Promise<VoteOutcome>((resolve, reject) => {
+      const p: Pending = {
+        voter: new ReplyVoter({ clientId: this.clientId, session: this.session, seq, ordered }, this.members, threshold, this.deps.verifier, this.deps.hash),
+        bytes,
+        replied: new Set(),
+        resolve,
+        reject,
+        retransmitTimer: null,
+        deadlineTimer: null,
+      };
+      table.set(seq, p);
+      p.deadlineTimer = this.timers.setTimeout(() => this.onDeadline(table, seq, ordered, timeoutMs), timeoutMs);
+      this.sendTo(p, this.view.members);
+      this.scheduleRetransmit(table, seq);
+    });
+  }
+
+  private sendTo(p: Pending, replicas: readonly number[]): void {
+    for (const id of replicas) if (!p.replied.has(id)) this.deps.transport.send(id, p.bytes);
+  }
+
+  private scheduleRetransmit(table: Map<number, Pending>, seq: number): void {
+    const p = table.get(seq);
+    if (!p || this.closed) return;
+    p.retransmitTimer = this.timers.setTimeout(() => {
+      if (table.get(seq) !== p) return;
+      this.sendTo(p, this.view.members);
+      this.scheduleRetransmit(table, seq);
+    }, this.retransmitMs);
+  }
+
+  private onDeadline(table: Map<number, Pending>, seq: number, ordered: boolean, timeoutMs: number): void {
+    const p = table.get(seq);
+    if (!p || !p.reject) return;
+    const reject = p.reject;
+    p.resolve = p.reject = null;
+    const err = new BftError('BFT_TIMEOUT', `no ${ordered ? 'f+1' : 'quorum of'} matching replies within ${timeoutMs} ms (${p.voter.replies} replies)`);
+    // An ordered request stays in the table and keeps being retransmitted: later
+    // requests of this client cannot execute before it.
+    if (!ordered) this.finish(table, seq, p, null, null);
+    reject(err);
+  }
+
+  private onReply(m: Reply): void {
+    const table = m.ordered ? this.ordered : this.unordered;
+    if (m.session !== this.session) return this.count('reply for another session');
+    const p = table.get(m.seq);
+    if (!p) return; // late reply for an answered request: normal
+    const outcome = p.voter.add(m);
+    if (typeof outcome === 'string') return this.count(outcome);
+    p.replied.add(m.replicaId);
+    if (outcome) return this.finish(table, m.seq, p, outcome, null);
+    if (!m.ordered && p.voter.undecidable) this.finish(table, m.seq, p, null, new BftError('BFT_UNAVAILABLE', 'replicas disagree on an unordered read'));
+  }
+
+  private finish(table: Map<number, Pending>, seq: number, p: Pending, outcome: VoteOutcome | null, error: Error | null): void {
+    table.delete(seq);
+    this.timers.clearTimeout(p.retransmitTimer);
+    this.timers.clearTimeout(p.deadlineTimer);
+    if (outcome && p.resolve) p.resolve(outcome);
+    else if (error && p.reject) p.reject(error);
+    p.resolve = p.reject = null;
+    if (table === this.ordered) this.waiting.shift()?.();
+  }
+
+  private count(reason: string): void {
+    this.rejectedReplies.set(reason, (this.rejectedReplies.get(reason) ?? 0) + 1);
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * A replica process's I/O loop: the only place where a replica touches the network,
+ * storage and the clock. It feeds authenticated frames and clock ticks to the pure
+ * core (`Replica.step`) and carries out each `Ready`: persist first, then send.
+ */
+import { Replica } from '../core/replica.ts';
+import type { Ready } from '../core/ready.ts';
+import type { ReplicaDependencies, ReplicaOptions } from '../core/options.ts';
+import type { Principal } from '../security/principal.ts';
+import { TlsConnector, TlsServer, type TlsCredentials, type TransportLogger } from './transport/index.ts';
+import type { ReplicaStorage } from './storage/replica-storage.ts';
+import { applyByzantine, type ByzantineBehaviour } from './byzantine.ts';
+
+export interface ReplicaAddress {
+  readonly id: number;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ReplicaNodeOptions {
+  readonly replica: ReplicaOptions;
+  /** Where every member of the view listens for replicas and clients. */
+  readonly addresses: readonly ReplicaAddress[];
+  readonly tls: TlsCredentials;
+  /** Clock tick period (ms): drives request timeouts and catch-up. Default 20 ms. */
+  readonly tickMs?: number;
+  /** Makes this replica misbehave (tests and the Byzantine benchmark scenario only). */
+  readonly byzantine?: ByzantineBehaviour;
+}
+
+export interface ReplicaNodeDependencies extends ReplicaDependencies {
+  readonly storage: ReplicaStorage;
+  readonly logger: NodeLogger;
+  readonly now?: () => number;
+}
+
+/** The subset of pino's logger the host uses. */
+export interface NodeLogger extends TransportLogger {
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export class ReplicaNode {
+  readonly core: Replica;
+  private readonly server: TlsServer;
+  private readonly peers = new Map<number, TlsConnector>();
+  private tickTimer: NodeJS.Timeout | null = null;
+  /** Persist-then-send chain: keeps Ready outputs in order while storage is asynchronous. */
+  private outputChain: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+  /** Dropped-input reasons, counted (a metric a reader can print). */
+  readonly drops = new Map<string, number>();
+  port = 0;
+
+  constructor(
+    private readonly options: ReplicaNodeOptions,
+    private readonly deps: ReplicaNodeDependencies,
+  ) {
+    this.core = new Replica(options.replica, deps);
+    this.now = deps.now ?? Date.now;
+    const view = options.replica.view;
+    this.server = new TlsServer(options.tls, {
+      logger: deps.logger,
+      authorize: (p) => p.role === 'client' || view.members.includes(p.id),
+      onFrame: (principal, frame) => this.onFrame(principal, frame),
+    });
+  }
+
+  /** Listens on this replica's address and dials every other member. @returns the port listened on. */
+  async start(): Promise<number> {
+    const me = this.addressOf(this.options.replica.id);
+    this.port = await this.server.listen(me.port, me.host);
+    for (const a of this.options.addresses) {
+      if (a.id === this.options.replica.id) continue;
+      const c = new TlsConnector(this.options.tls, { logger: this.deps.logger });
+      c.connect({ host: a.host, port: a.port, expected: { role: 'replica', id: a.id } });
+      this.peers.set(a.id, c);
+    }
+    this.step({ type: 'tick', nowMs: this.now() });
+    this.tickTimer = setInterval(() => this.step({ type: 'tick', nowMs: this.now() }), this.options.tickMs ?? 20);
+    return this.port;
+  }
+
+  async close(): Promise<void> {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = null;
+    for (const c of this.peers.values()) c.close();
+    await this.server.close();
+    await this.outputChain.catch(() => undefined);
+    await this.deps.storage.close();
+  }
+
+  private addressOf(id: number): ReplicaAddress {
+    const a = this.options.addresses.find((x) => x.id === id);
+    if (!a) throw new Error(`no address for replica ${id}`);
+    return a;
+  }
+
+  private onFrame(principal: Principal, frame: Buffer): void {
+    // The frame is a view into the decoder's buffer: the core may keep parts of it.
+    const bytes = new Uint8Array(frame);
+    if (principal.role === 'replica') this.step({ type: 'replica-message', from: principal.id, bytes });
+    else this.step({ type: 'client-message', clientId: principal.id, bytes });
+  }
+
+  private step(input: Parameters<Replica['step']>[0]): void {
+    this.core.step(input);
+    let ready = this.core.takeReady();
+    if (this.options.byzantine) ready = applyByzantine(this.options.byzantine, ready, this.core.id, this.deps.signer, this.deps.hash);
+    this.observe(ready);
+    if (ready.persist.length === 0) return this.send(ready);
+    const persisted = this.outputChain.then(() => this.deps.storage.persist(ready.persist));
+    this.outputChain = persisted.then(
+      () => this.send(ready),
+      (e) => {
+        // Losing durability would let this replica contradict itself after a crash: stop.
+        this.deps.logger.error({ err: String(e) }, 'storage failed, stopping the replica');
+        process.exit(70);
+      },
+    );
+  }
+
+  private send(ready: Ready): void {
+    for (const m of ready.messages) for (const to of m.to) this.peers.get(to)?.send(m.bytes);
+    for (const r of ready.replies) this.server.send({ role: 'client', id: r.clientId }, r.bytes);
+  }
+
+  private observe(ready: Ready): void {
+    for (const e of ready.events) {
+      switch (e.type) {
+        case 'dropped': {
+          const key = e.reason.replace(/\d+/g, 'N');
+          this.drops.set(key, (this.drops.get(key) ?? 0) + 1);
+          this.deps.logger.debug({ from: e.from, reason: e.reason }, 'dropped input');
+          break;
+        }
+        case 'decided':
+          break;
+        default:
+          this.deps.logger.info({ ...e }, e.type);
+      }
+    }
+  }
+}
