@@ -1,0 +1,114 @@
+/**
+ * The `bulwark` command line. commander is used for parsing (fast start, the most used
+ * Node CLI parser); each command lives in its own file.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour } from '../host/byzantine.ts';
+
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  return n;
+};
+
+/** Parses `id:behaviour` pairs for --byzantine on `start`. */
+function byzantineMap(v: string, prev: Map<number, ByzantineBehaviour> = new Map()): Map<number, ByzantineBehaviour> {
+  const [id, behaviour] = v.split(':');
+  if (!id || !behaviour || !(BYZANTINE_BEHAVIOURS as readonly string[]).includes(behaviour)) throw new InvalidArgumentError(`expected <id>:<${BYZANTINE_BEHAVIOURS.join('|')}>`);
+  prev.set(int('replica id')(id), behaviour as ByzantineBehaviour);
+  return prev;
+}
+
+const program = new Command('bulwark').description('Byzantine-fault-tolerant replication for Node.js, and a BFT wallet on it').showHelpAfterError();
+
+program
+  .command('start')
+  .description('start a local cluster: n replica processes, each with its HTTPS wallet API')
+  .option('-n, --replicas <n>', 'number of replicas (n = 3f+1)', int('replicas'), 4)
+  .option('--dir <dir>', 'folder for the cluster config, PKI and logs', '.bulwark/local')
+  .option('--base-port <port>', 'replica i listens for replicas and clients on base-port + i', int('port'), 11000)
+  .option('--api-base-port <port>', 'replica i serves HTTPS on api-base-port + i', int('port'), 8443)
+  .option('--byzantine <id:behaviour>', `make a replica misbehave (${BYZANTINE_BEHAVIOURS.join(', ')}); repeatable`, byzantineMap)
+  .action(async (o) => {
+    const { startCommand } = await import('./start-command.ts');
+    await startCommand(o);
+  });
+
+program
+  .command('replica')
+  .description('run one replica (and its HTTPS API) from a cluster configuration file')
+  .requiredOption('--config <file>', 'cluster.json')
+  .requiredOption('--id <id>', 'this replica id', int('id'))
+  .addOption(new Option('--byzantine <behaviour>', 'misbehave (tests and benchmarks only)').choices([...BYZANTINE_BEHAVIOURS]))
+  .action(async (o) => {
+    const { replicaCommand } = await import('./replica-command.ts');
+    await replicaCommand(o);
+  });
+
+const wallet = program
+  .command('wallet')
+  .description('use the wallet over HTTPS; every answer is checked against f+1 replica signatures')
+  .option('--cluster <file>', 'cluster configuration', '.bulwark/local/cluster.json')
+  .option('--url <url>', "a replica's API URL (default: the first replica's)")
+  .option('--json', 'print JSON instead of text');
+const globals = (cmd: Command) => cmd.optsWithGlobals() as { cluster: string; url?: string; json?: boolean };
+const nonce = int('nonce');
+
+wallet
+  .command('keygen')
+  .description('create an Ed25519 private key for an account owner')
+  .requiredOption('--out <file>', 'where to write the PKCS#8 PEM key')
+  .option('--force', 'overwrite')
+  .action(async (o, cmd: Command) => (await import('./wallet-command.ts')).keygen({ ...globals(cmd), ...o }));
+wallet
+  .command('register')
+  .description('register an account owned by a key')
+  .requiredOption('--account <id>', 'account id ([A-Za-z0-9_-]{1,64})')
+  .requiredOption('--key <file>', "the owner's private key")
+  .action(async (o, cmd: Command) => (await import('./wallet-command.ts')).register({ ...globals(cmd), ...o }));
+wallet
+  .command('deposit')
+  .description("deposit money, authorised by the cluster's issuer key")
+  .requiredOption('--account <id>', 'account id')
+  .requiredOption('--amount <minor-units>', 'positive integer in minor currency units (e.g. cents)')
+  .option('--issuer-key <file>', 'issuer private key (default: the cluster PKI issuer.key)')
+  .option('--nonce <n>', 'deposit nonce (default: last + 1)', nonce)
+  .action(async (o, cmd: Command) => (await import('./wallet-command.ts')).deposit({ ...globals(cmd), ...o }));
+wallet
+  .command('transfer')
+  .description("transfer money, signed by the source account owner's key")
+  .requiredOption('--from <id>', 'source account')
+  .requiredOption('--to <id>', 'destination account')
+  .requiredOption('--amount <minor-units>', 'positive integer in minor currency units')
+  .requiredOption('--key <file>', "the source owner's private key")
+  .option('--nonce <n>', 'transfer nonce (default: last + 1)', nonce)
+  .action(async (o, cmd: Command) => (await import('./wallet-command.ts')).transfer({ ...globals(cmd), ...o }));
+wallet
+  .command('balance')
+  .description("an account's balance")
+  .requiredOption('--account <id>', 'account id')
+  .action(async (o, cmd: Command) => (await import('./wallet-command.ts')).balance({ ...globals(cmd), ...o }));
+wallet
+  .command('ledger')
+  .description("the global ledger (oldest first), or an account's ledger (newest first) with --account")
+  .option('--account <id>', 'account id')
+  .option('--limit <n>', 'entries per page (1..1000)', int('limit'), 20)
+  .option('--cursor <cursor>', 'page cursor from a previous answer')
+  .action(async (o, cmd: Command) => (await import('./wallet-command.ts')).ledger({ ...globals(cmd), ...o }));
+
+const bench = program.command('bench').description('benchmarks');
+bench
+  .command('seed')
+  .description("the source report's benchmark: 300 operations each of register, deposit, transfer and ledger, in three scenarios")
+  .option('--operations <n>', 'operations per kind', int('operations'), 300)
+  .option('--dir <dir>', 'folder for the benchmark cluster', '.bulwark/bench-seed')
+  .option('--scenarios <list>', 'comma-separated: no-fault,crash,byzantine', 'no-fault,crash,byzantine')
+  .option('--json', 'print the results as JSON')
+  .action(async (o) => (await import('./bench-seed.ts')).benchSeed(o));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  console.error(`bulwark: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}

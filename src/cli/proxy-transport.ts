@@ -1,0 +1,49 @@
+/**
+ * Connects a ServiceProxy to every replica over mutual TLS (one TlsConnector each) and
+ * routes the replies back into it.
+ */
+import type { ClusterConfig } from './cluster-config.ts';
+import { ServiceProxy, type ServiceProxyOptions } from '../client/service-proxy.ts';
+import { TlsConnector, type TlsCredentials, type TransportLogger } from '../host/transport/index.ts';
+import { Ed25519Verifier, sha256 } from '../crypto/ed25519.ts';
+import { publicKeyOf } from '../security/pki.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeView } from '../core/view.ts';
+
+export interface ConnectedProxy {
+  readonly proxy: ServiceProxy;
+  /** Closes the proxy and its connections. */
+  close(): void;
+}
+
+/** Public keys of the cluster's replicas, read from their certificates in the PKI directory. */
+export function replicaVerifier(config: ClusterConfig): Ed25519Verifier {
+  return new Ed25519Verifier(new Map(config.replicas.map((r) => [r.id, publicKeyOf(readFileSync(join(config.pkiDir, `replica-${r.id}.crt`), 'utf8'))])));
+}
+
+export function connectProxy(
+  config: ClusterConfig,
+  credentials: TlsCredentials,
+  options: Omit<ServiceProxyOptions, 'view'>,
+  logger?: TransportLogger,
+): ConnectedProxy {
+  const connectors = new Map<number, TlsConnector>();
+  const view = makeView(config.replicas.map((r) => r.id), config.f);
+  const proxy = new ServiceProxy(
+    { ...options, view },
+    { transport: { send: (id, bytes) => connectors.get(id)?.send(bytes) }, verifier: replicaVerifier(config), hash: sha256 },
+  );
+  for (const r of config.replicas) {
+    const c = new TlsConnector(credentials, { ...(logger ? { logger } : {}), onFrame: (principal, frame) => proxy.onReplyBytes(principal.id, new Uint8Array(frame)) });
+    c.connect({ host: r.host, port: r.port, expected: { role: 'replica', id: r.id } });
+    connectors.set(r.id, c);
+  }
+  return {
+    proxy,
+    close: () => {
+      proxy.close();
+      for (const c of connectors.values()) c.close();
+    },
+  };
+}

@@ -1,0 +1,15 @@
+/** `bulwark replica`: one replica process from a cluster file; SIGTERM/SIGINT close it cleanly. */
+import { loadClusterConfig } from './cluster-config.ts';
+import { runReplica } from './replica-process.ts';
+import type { ByzantineBehaviour } from '../host/byzantine.ts';
+
+export async function replicaCommand(o: { config: string; id: number; byzantine?: ByzantineBehaviour }): Promise<void> {
+  const config = loadClusterConfig(o.config);
+  const running = await runReplica(config, o.id, o.byzantine);
+  const stop = async (): Promise<void> => {
+    await running.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}

@@ -1,0 +1,86 @@
+/**
+ * Composition root of one replica process: the Mod-SMaRt core with the wallet service,
+ * its TLS transport and storage, and the HTTPS wallet API whose backend is a BFT client
+ * of the whole cluster (so even this replica's own API needs f+1 matching replies).
+ */
+import { pino } from 'pino';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPublicKey } from 'node:crypto';
+import { DEFAULT_OPTIONS } from '../core/options.ts';
+import { makeView } from '../core/view.ts';
+import { Ed25519Signer, ed25519PublicKeyToRaw, sha256 } from '../crypto/ed25519.ts';
+import { ReplicaNode } from '../host/replica-node.ts';
+import { MemoryStorage } from '../host/storage/replica-storage.ts';
+import type { ByzantineBehaviour } from '../host/byzantine.ts';
+import { loadIdentity } from '../security/pki.ts';
+import { WalletService } from '../wallet/index.ts';
+import { startGateway, type RunningGateway } from '../gateway/index.ts';
+import { gatewayClientId, type ClusterConfig } from './cluster-config.ts';
+import { connectProxy, replicaVerifier, type ConnectedProxy } from './proxy-transport.ts';
+import { proxyBackend } from './proxy-backend.ts';
+
+export interface RunningReplica {
+  readonly node: ReplicaNode;
+  readonly gateway: RunningGateway;
+  close(): Promise<void>;
+}
+
+/** Starts replica `id` of `config` and its HTTPS API. @throws if its identity or ports are unusable. */
+export async function runReplica(config: ClusterConfig, id: number, byzantine?: ByzantineBehaviour): Promise<RunningReplica> {
+  const me = config.replicas.find((r) => r.id === id);
+  if (!me) throw new Error(`replica ${id} is not in the cluster configuration`);
+  const logger = pino({ name: `replica-${id}`, level: process.env['BULWARK_LOG_LEVEL'] ?? 'info' });
+  const identity = loadIdentity(config.pkiDir, 'replica', id);
+  const issuerPublicKey = ed25519PublicKeyToRaw(createPublicKey(readFileSync(join(config.pkiDir, 'issuer.pub'), 'utf8')));
+  const view = makeView(config.replicas.map((r) => r.id), config.f);
+  const service = new WalletService({ issuerPublicKey });
+  const node = new ReplicaNode(
+    {
+      replica: {
+        ...DEFAULT_OPTIONS,
+        id,
+        view,
+        ...(config.requestTimeoutMs ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
+        ...(config.batchRequestsMax ? { batchRequestsMax: config.batchRequestsMax } : {}),
+      },
+      addresses: config.replicas,
+      tls: identity,
+      ...(byzantine ? { byzantine } : {}),
+    },
+    {
+      service,
+      signer: new Ed25519Signer(identity.keyPem),
+      verifier: replicaVerifier(config),
+      hash: sha256,
+      storage: new MemoryStorage(),
+      logger,
+    },
+  );
+  await node.start();
+  const clientId = gatewayClientId(id);
+  const client: ConnectedProxy = connectProxy(config, loadIdentity(config.pkiDir, 'client', clientId), { clientId }, logger);
+  const gateway = await startGateway({
+    backend: proxyBackend(client.proxy),
+    replicaId: id,
+    replicaStatus: (withDigest) => ({
+      regency: node.core.regency,
+      leader: node.core.leader,
+      lastDecidedCid: node.core.lastDecidedCid,
+      ...(withDigest ? { stateDigest: Buffer.from(sha256(service.snapshot())).toString('base64url') } : {}),
+    }),
+    tls: { certPem: identity.certPem, keyPem: identity.keyPem, caPem: identity.caPem },
+    host: me.host,
+    port: me.apiPort,
+  });
+  logger.info({ replica: id, port: me.port, api: gateway.url, byzantine: byzantine ?? null }, 'replica started');
+  return {
+    node,
+    gateway,
+    close: async () => {
+      await gateway.close();
+      client.close();
+      await node.close();
+    },
+  };
+}
