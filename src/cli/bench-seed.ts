@@ -101,7 +101,7 @@ export async function benchSeed(o: { operations: number; dir: string; scenarios:
   const wanted = o.scenarios.split(',').map((s) => s.trim());
   for (const s of wanted) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}; expected ${SCENARIOS.join(', ')}`);
   rmSync(o.dir, { recursive: true, force: true });
-  const bar = new cliProgress.MultiBar({ format: '{scenario} [{bar}] {value}/{total} ops', stream: process.stderr, hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.MultiBar({ format: '{scenario} [{bar}] {value}/{total} ops', stream: process.stderr, hideCursor: true, clearOnComplete: false, noTTYOutput: !process.stderr.isTTY, notTTYSchedule: 2000 }, cliProgress.Presets.shades_classic);
   const results: SeedResults = {};
   try {
     for (const [index, scenario] of SCENARIOS.entries()) {

@@ -30,6 +30,18 @@ export interface ReplicaOptions {
   /** Minimum interval between two catch-up requests. */
   readonly catchUpIntervalMs: number;
   readonly limits: CodecLimits;
+  /**
+   * Deliberate bugs, for the simulator's self-test only (it must catch them). Never set
+   * outside tests: each one breaks safety.
+   */
+  readonly plantedBugs?: PlantedBugs;
+}
+
+export interface PlantedBugs {
+  /** Use a Byzantine quorum one smaller than ceil((n+f+1)/2). */
+  readonly quorumTooSmall?: boolean;
+  /** Leave write certificates out of STOPDATA, so a new leader may forget a written value. */
+  readonly forgetWriteCertificates?: boolean;
 }
 
 export const DEFAULT_OPTIONS: Omit<ReplicaOptions, 'id' | 'view'> = {

@@ -132,7 +132,7 @@ export class Replica {
   }
 
   get quorum(): number {
-    return byzantineQuorum(this.view);
+    return byzantineQuorum(this.view) - (this.options.plantedBugs?.quorumTooSmall ? 1 : 0);
   }
 
   get witnesses(): number {

@@ -52,7 +52,8 @@ function installRegency(replica: Replica, regency: number): void {
   replica.persistRegency(regency);
   const leader = leaderOf(replica.view, regency);
   replica.emit({ type: 'regency-installed', regency, leader });
-  const unsigned = { from: replica.id, regency, lastDecided: replica.lastDecided, writeCertificate: replica.instance.writeCertificate };
+  const writeCertificate = replica.options.plantedBugs?.forgetWriteCertificates ? null : replica.instance.writeCertificate;
+  const unsigned = { from: replica.id, regency, lastDecided: replica.lastDecided, writeCertificate };
   const stopData: StopData = { type: MessageType.STOPDATA, ...unsigned, signature: replica.deps.signer.sign(stopDataSignedBytes(unsigned)) };
   if (leader === replica.id) onStopData(replica, stopData);
   else replica.sendTo([leader], stopData);
