@@ -11,7 +11,8 @@ import { DEFAULT_OPTIONS } from '../core/options.ts';
 import { makeView } from '../core/view.ts';
 import { Ed25519Signer, ed25519PublicKeyToRaw, sha256 } from '../crypto/ed25519.ts';
 import { ReplicaNode } from '../host/replica-node.ts';
-import { MemoryStorage } from '../host/storage/replica-storage.ts';
+import { DurableStorage } from '../host/storage/replica-storage.ts';
+import { openMemoryKv } from '../host/storage/memory-kv.ts';
 import type { ByzantineBehaviour } from '../host/byzantine.ts';
 import { loadIdentity } from '../security/pki.ts';
 import { WalletService } from '../wallet/index.ts';
@@ -53,7 +54,7 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
       signer: new Ed25519Signer(identity.keyPem),
       verifier: replicaVerifier(config),
       hash: sha256,
-      storage: new MemoryStorage(),
+      storage: new DurableStorage(openMemoryKv()),
       logger,
     },
   );

@@ -8,6 +8,7 @@ import { checkDecision } from './certificates.ts';
 import { MessageType, type Decision, type DecisionReply, type DecisionRequest } from './messages.ts';
 import type { Replica } from './replica.ts';
 import { proposeIfLeader } from './normal-case.ts';
+import { requestState } from './state-transfer.ts';
 
 /** Executes `decision` if it is for our current instance and its proof is valid. @returns whether applied. */
 export function applyDecision(replica: Replica, decision: Decision): boolean {
@@ -19,8 +20,8 @@ export function applyDecision(replica: Replica, decision: Decision): boolean {
 }
 
 /** Asks `from` (other replicas) for the decisions after our last one, at most once per catchUpIntervalMs. */
-export function requestCatchUp(replica: Replica, from: readonly number[]): void {
-  if (replica.nowMs - replica.lastCatchUpMs < replica.options.catchUpIntervalMs) return;
+export function requestCatchUp(replica: Replica, from: readonly number[], force = false): void {
+  if (!force && replica.nowMs - replica.lastCatchUpMs < replica.options.catchUpIntervalMs) return;
   replica.lastCatchUpMs = replica.nowMs;
   const to = from.filter((id) => id !== replica.id);
   replica.emit({ type: 'catch-up-requested', fromCid: replica.instance.cid });
@@ -42,12 +43,17 @@ export function onDecisionRequest(replica: Replica, m: DecisionRequest): void {
     if (!d) break;
     decisions.push(d);
   }
-  if (decisions.length === 0) return replica.drop(`replica ${m.from}`, `DECISION_REQUEST from instance ${m.fromCid}: none held here`);
-  replica.sendTo([m.from], { type: MessageType.DECISION_REPLY, from: replica.id, decisions });
+  if (decisions.length === 0 && replica.stableCheckpointCid < m.fromCid) return;
+  replica.sendTo([m.from], { type: MessageType.DECISION_REPLY, from: replica.id, checkpointCid: replica.stableCheckpointCid, decisions });
 }
 
 /** DECISION_REPLY: apply, in order, each decision for our current instance whose proof is valid. */
 export function onDecisionReply(replica: Replica, m: DecisionReply): void {
+  if (m.decisions.length === 0 && m.checkpointCid >= replica.instance.cid) {
+    // The decisions we need were truncated behind a stable checkpoint: fetch the state.
+    requestState(replica, replica.instance.cid, `replica ${m.from} no longer holds instance ${replica.instance.cid}`);
+    return;
+  }
   let applied = 0;
   for (const d of [...m.decisions].sort((a, b) => a.cid - b.cid)) {
     if (d.cid < replica.instance.cid) continue;

@@ -10,6 +10,10 @@ import { ByteReader, ByteWriter, DecodeError } from './bytes.ts';
 import {
   MessageType,
   type Batch,
+  type Checkpoint,
+  type StateChunk,
+  type StateChunkRequest,
+  type StateRequest,
   type Decision,
   type DecisionReply,
   type DecisionRequest,
@@ -37,6 +41,8 @@ export interface CodecLimits {
   readonly replicasMax: number;
   /** Most decisions in one DECISION_REPLY. */
   readonly decisionsPerReplyMax: number;
+  /** Largest state-transfer chunk (bytes). */
+  readonly chunkBytesMax: number;
 }
 
 export const DEFAULT_LIMITS: CodecLimits = {
@@ -45,6 +51,7 @@ export const DEFAULT_LIMITS: CodecLimits = {
   batchRequestsMax: 4096,
   replicasMax: 64,
   decisionsPerReplyMax: 64,
+  chunkBytesMax: 1 << 20,
 };
 
 export const DIGEST_BYTES = 32;
@@ -82,6 +89,67 @@ export function stopDataSignedBytes(s: Omit<StopData, 'signature' | 'type'>): Ui
   w.u8(s.writeCertificate ? 1 : 0);
   if (s.writeCertificate) writeWriteCertificate(w, s.writeCertificate);
   return w.finish();
+}
+
+/** A decision with its proof, as stored in the decided log. */
+export function encodeDecision(d: Decision): Uint8Array {
+  const w = new ByteWriter(d.value.length + 256);
+  writeDecision(w, d);
+  return w.finish();
+}
+
+/** @returns the decision or a reason (stored bytes can be damaged too). */
+export function decodeDecision(bytes: Uint8Array, limits: CodecLimits = DEFAULT_LIMITS): DecodeResult<Decision> {
+  return guard('decision', () => {
+    const r = new ByteReader(bytes);
+    const d = readDecision(r, limits);
+    r.end('decision');
+    return d;
+  });
+}
+
+/**
+ * The voting state a restarted replica must not contradict: what it wrote and accepted
+ * in instance `cid` of `regency`, and the write certificate it holds.
+ */
+export interface VoteState {
+  readonly cid: number;
+  readonly regency: number;
+  /** The value this replica wrote (null if it wrote nothing in this regency). */
+  readonly written: Uint8Array | null;
+  readonly accepted: boolean;
+  readonly writeCertificate: WriteCertificate | null;
+}
+
+export function encodeVoteState(v: VoteState): Uint8Array {
+  const w = new ByteWriter(256 + (v.written?.length ?? 0) + (v.writeCertificate?.value.length ?? 0));
+  w.u53(v.cid).u53(v.regency).u8(v.written ? 1 : 0);
+  if (v.written) w.bytes(v.written);
+  w.u8(v.accepted ? 1 : 0).u8(v.writeCertificate ? 1 : 0);
+  if (v.writeCertificate) writeWriteCertificate(w, v.writeCertificate);
+  return w.finish();
+}
+
+export function decodeVoteState(bytes: Uint8Array, limits: CodecLimits = DEFAULT_LIMITS): DecodeResult<VoteState> {
+  return guard('vote state', () => {
+    const r = new ByteReader(bytes);
+    const cid = r.u53('cid');
+    const regency = r.u53('regency');
+    const written = r.u8('written flag') ? r.bytes(valueBytesMax(limits), 'written') : null;
+    const accepted = r.u8('accepted flag') === 1;
+    const writeCertificate = r.u8('certificate flag') ? readWriteCertificate(r, limits) : null;
+    r.end('vote state');
+    return { cid, regency, written, accepted, writeCertificate };
+  });
+}
+
+function guard<T>(what: string, fn: () => T): DecodeResult<T> {
+  try {
+    return { ok: true, message: fn() };
+  } catch (e) {
+    if (e instanceof DecodeError || e instanceof RangeError) return { ok: false, reason: `malformed ${what}: ${e.message}` };
+    throw e;
+  }
 }
 
 /** Canonical batch bytes: the value a consensus instance decides and its digest covers. */
@@ -124,8 +192,20 @@ export function encodeMessage(m: Message): Uint8Array {
       w.u8(m.type).u32(m.from).u53(m.fromCid);
       break;
     case MessageType.DECISION_REPLY:
-      w.u8(m.type).u32(m.from).u32(m.decisions.length);
+      w.u8(m.type).u32(m.from).u53(m.checkpointCid + 1).u32(m.decisions.length);
       for (const d of m.decisions) writeDecision(w, d);
+      break;
+    case MessageType.CHECKPOINT:
+      w.u8(m.type).u32(m.from).u53(m.cid).raw(m.digest).u53(m.byteLength).raw(m.signature);
+      break;
+    case MessageType.STATE_REQUEST:
+      w.u8(m.type).u32(m.from);
+      break;
+    case MessageType.STATE_CHUNK_REQUEST:
+      w.u8(m.type).u32(m.from).u53(m.cid).u32(m.index);
+      break;
+    case MessageType.STATE_CHUNK:
+      w.u8(m.type).u32(m.from).u53(m.cid).u32(m.index).u32(m.total).bytes(m.bytes);
       break;
   }
   return w.finish();
@@ -267,11 +347,32 @@ export function decodeMessage(bytes: Uint8Array, limits: CodecLimits = DEFAULT_L
       }
       case MessageType.DECISION_REPLY: {
         const from = r.u32('from');
+        const checkpointCid = r.u53('checkpointCid') - 1;
         const n = r.count(limits.decisionsPerReplyMax, 'decisions');
         const decisions: Decision[] = [];
         for (let i = 0; i < n; i++) decisions.push(readDecision(r, limits));
-        const d: DecisionReply = { type, from, decisions };
+        const d: DecisionReply = { type, from, checkpointCid, decisions };
         m = d;
+        break;
+      }
+      case MessageType.CHECKPOINT: {
+        const c: Checkpoint = { type, from: r.u32('from'), cid: r.u53('cid'), digest: r.raw(DIGEST_BYTES, 'digest'), byteLength: r.u53('byteLength'), signature: r.raw(SIGNATURE_BYTES, 'signature') };
+        m = c;
+        break;
+      }
+      case MessageType.STATE_REQUEST: {
+        const s: StateRequest = { type, from: r.u32('from') };
+        m = s;
+        break;
+      }
+      case MessageType.STATE_CHUNK_REQUEST: {
+        const s: StateChunkRequest = { type, from: r.u32('from'), cid: r.u53('cid'), index: r.u32('index') };
+        m = s;
+        break;
+      }
+      case MessageType.STATE_CHUNK: {
+        const s: StateChunk = { type, from: r.u32('from'), cid: r.u53('cid'), index: r.u32('index'), total: r.u32('total'), bytes: r.bytes(limits.chunkBytesMax, 'chunk') };
+        m = s;
         break;
       }
       default:

@@ -6,6 +6,9 @@
  * Normal case (VP-Consensus, §4): PROPOSE (leader -> all), WRITE, ACCEPT (all -> all).
  * Synchronization phase / leader change (§5): STOP, STOPDATA (-> new leader), SYNC (new leader -> all).
  * Catch-up: DECISION_REQUEST / DECISION_REPLY fetch decided instances with their proofs.
+ * Checkpoints and state transfer (PBFT §4.3 / BFT-SMaRt's state management): CHECKPOINT
+ * reports a signed state digest; STATE_REQUEST, STATE_CHUNK_REQUEST and STATE_CHUNK move
+ * a stable checkpoint to a replica that is too far behind for the log.
  */
 
 export const MessageType = {
@@ -19,6 +22,10 @@ export const MessageType = {
   SYNC: 8,
   DECISION_REQUEST: 9,
   DECISION_REPLY: 10,
+  CHECKPOINT: 11,
+  STATE_REQUEST: 12,
+  STATE_CHUNK_REQUEST: 13,
+  STATE_CHUNK: 14,
 } as const;
 
 /**
@@ -138,8 +145,59 @@ export interface DecisionRequest {
 export interface DecisionReply {
   readonly type: typeof MessageType.DECISION_REPLY;
   readonly from: number;
+  /** The sender's latest stable checkpoint (-1 if none): decisions up to it may no longer be held. */
+  readonly checkpointCid: number;
   readonly decisions: readonly Decision[];
 }
 
-export type ReplicaMessage = Propose | Vote | Stop | StopData | Sync | DecisionRequest | DecisionReply;
+/**
+ * A replica's signed report of its state digest after executing instance `cid`. f+1
+ * matching reports vouch for a digest; a Byzantine quorum makes the checkpoint stable.
+ */
+export interface Checkpoint {
+  readonly type: typeof MessageType.CHECKPOINT;
+  readonly from: number;
+  readonly cid: number;
+  /** SHA-256 of the canonical checkpoint bytes. */
+  readonly digest: Uint8Array;
+  /** Length of the checkpoint bytes, so a fetcher can bound what it accepts. */
+  readonly byteLength: number;
+  readonly signature: Uint8Array;
+}
+
+/** Asks for the sender's latest stable checkpoint (answered with its CHECKPOINT report). */
+export interface StateRequest {
+  readonly type: typeof MessageType.STATE_REQUEST;
+  readonly from: number;
+}
+
+export interface StateChunkRequest {
+  readonly type: typeof MessageType.STATE_CHUNK_REQUEST;
+  readonly from: number;
+  readonly cid: number;
+  readonly index: number;
+}
+
+export interface StateChunk {
+  readonly type: typeof MessageType.STATE_CHUNK;
+  readonly from: number;
+  readonly cid: number;
+  readonly index: number;
+  /** Number of chunks in the whole checkpoint. */
+  readonly total: number;
+  readonly bytes: Uint8Array;
+}
+
+export type ReplicaMessage =
+  | Propose
+  | Vote
+  | Stop
+  | StopData
+  | Sync
+  | DecisionRequest
+  | DecisionReply
+  | Checkpoint
+  | StateRequest
+  | StateChunkRequest
+  | StateChunk;
 export type Message = Request | Reply | ReplicaMessage;

@@ -99,6 +99,7 @@ export function writeValue(replica: Replica, digest: Uint8Array): void {
   if (round.writeSent) return;
   round.proposalDigest = toHex(digest);
   round.writeSent = true;
+  persistVotes(replica);
   replica.broadcast(signedVote(replica, MessageType.WRITE, replica.instance.cid, round.regency, digest));
   tryAccept(replica);
 }
@@ -152,6 +153,7 @@ function tryAccept(replica: Replica): void {
   if (!value) throw new Error('bug: wrote a value that is not stored');
   inst.writeCertificate = { cid: inst.cid, regency: round.regency, value: value.value, writes };
   round.acceptSent = true;
+  persistVotes(replica);
   replica.broadcast(signedVote(replica, MessageType.ACCEPT, inst.cid, round.regency, replica.deps.hash(value.value)));
 }
 
@@ -172,6 +174,18 @@ export function tryDecide(replica: Replica): void {
     proposeIfLeader(replica);
     return;
   }
+}
+
+/**
+ * Persists what we voted in this instance before the vote leaves (persist before you
+ * speak): a restarted replica must never WRITE or ACCEPT differently in the same regency,
+ * and must still hold the write certificate its ACCEPT was based on.
+ */
+function persistVotes(replica: Replica): void {
+  const inst = replica.instance;
+  const round = inst.round;
+  const written = round.proposalDigest !== null ? (inst.values.get(round.proposalDigest)?.value ?? null) : null;
+  replica.persist({ kind: 'votes', votes: { cid: inst.cid, regency: round.regency, written, accepted: round.acceptSent, writeCertificate: inst.writeCertificate } });
 }
 
 /** The leader proposes the next batch when the current instance has no proposal yet. */

@@ -30,6 +30,12 @@ export interface ReplicaOptions {
   /** Minimum interval between two catch-up requests. */
   readonly catchUpIntervalMs: number;
   readonly limits: CodecLimits;
+  /** A checkpoint is taken after every `checkpointPeriod` instances (cid = k * period - 1). */
+  readonly checkpointPeriod: number;
+  /** A state transfer that makes no progress for this long tries another source. */
+  readonly stateTransferTimeoutMs: number;
+  /** Largest checkpoint this replica accepts in a state transfer (bytes). */
+  readonly stateBytesMax: number;
   /**
    * Deliberate bugs, for the simulator's self-test only (it must catch them). Never set
    * outside tests: each one breaks safety.
@@ -53,9 +59,12 @@ export const DEFAULT_OPTIONS: Omit<ReplicaOptions, 'id' | 'view'> = {
   instancesAheadMax: 8,
   regenciesAheadMax: 16,
   heldPerSenderMax: 512,
-  decisionsKept: 1024,
+  decisionsKept: 4096,
   catchUpIntervalMs: 250,
   limits: DEFAULT_LIMITS,
+  checkpointPeriod: 1024,
+  stateTransferTimeoutMs: 2000,
+  stateBytesMax: 4 * 1024 ** 3,
 };
 
 export interface ReplicaDependencies {

@@ -5,13 +5,23 @@
  * after every record in `persist` is durable, because those messages may depend on it
  * (a vote must never be contradicted after a crash).
  */
+import type { VoteState } from './codec.ts';
 import type { Decision } from './messages.ts';
 
 export type DurableRecord =
   /** A decided instance with its proof, to append to the decided log. */
   | { readonly kind: 'decision'; readonly decision: Decision }
   /** The regency this replica moved to; a restarted replica must not vote in an older one. */
-  | { readonly kind: 'regency'; readonly regency: number };
+  | { readonly kind: 'regency'; readonly regency: number }
+  /** What this replica voted in the current instance (replaces the previous record). */
+  | { readonly kind: 'votes'; readonly votes: VoteState }
+  /** This replica's checkpoint after executing `cid` (canonical bytes and their digest). */
+  | { readonly kind: 'checkpoint'; readonly cid: number; readonly digest: Uint8Array; readonly bytes: Uint8Array }
+  /**
+   * The checkpoint at `cid` is stable (or was installed by state transfer): decisions up
+   * to `cid` and older checkpoints may be deleted.
+   */
+  | { readonly kind: 'stable-checkpoint'; readonly cid: number };
 
 export interface OutboundMessage {
   /** Replica ids to send to (never the sender itself). */
@@ -31,7 +41,15 @@ export type CoreEvent =
   | { readonly type: 'regency-installed'; readonly regency: number; readonly leader: number }
   | { readonly type: 'synchronized'; readonly regency: number; readonly cid: number; readonly bound: boolean }
   | { readonly type: 'stop-sent'; readonly regency: number; readonly reason: string }
-  | { readonly type: 'catch-up-requested'; readonly fromCid: number };
+  | { readonly type: 'catch-up-requested'; readonly fromCid: number }
+  | { readonly type: 'checkpoint-taken'; readonly cid: number; readonly digestHex: string }
+  | { readonly type: 'checkpoint-stable'; readonly cid: number; readonly digestHex: string }
+  /** A quorum's checkpoint digest differs from ours: our state diverged; we fetch theirs. */
+  | { readonly type: 'state-divergence'; readonly cid: number; readonly ours: string; readonly quorum: string }
+  | { readonly type: 'state-transfer-started'; readonly fromCid: number; readonly reason: string }
+  /** A replica served state that does not match the digest f+1 replicas vouched for. */
+  | { readonly type: 'state-transfer-rejected'; readonly source: number; readonly reason: string }
+  | { readonly type: 'state-transferred'; readonly cid: number; readonly source: number; readonly bytes: number };
 
 export interface Ready {
   readonly persist: DurableRecord[];

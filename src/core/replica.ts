@@ -19,15 +19,19 @@
  */
 import { decodeBatch, decodeMessage, encodeMessage } from './codec.ts';
 import { toHex } from './bytes.ts';
-import { MessageType, type Batch, type Decision, type Message, type ReplicaMessage, type Request, type WriteCertificate } from './messages.ts';
+import { MessageType, type Batch, type Checkpoint, type Decision, type Message, type ReplicaMessage, type Request, type WriteCertificate } from './messages.ts';
 import type { ReplicaDependencies, ReplicaOptions } from './options.ts';
-import { emptyReady, type CoreEvent, type Ready } from './ready.ts';
+import { emptyReady, type CoreEvent, type DurableRecord, type Ready } from './ready.ts';
 import { Sessions } from './sessions.ts';
 import { replySigningMessage } from './signing.ts';
 import { byzantineQuorum, correctWitnesses, isMember, leaderOf, type View } from './view.ts';
 import { onAccept, onPropose, onWrite, proposeIfLeader, type Round } from './normal-case.ts';
 import { onStop, onStopData, onSync, sendStop } from './synchronization.ts';
 import { maybeRequestCatchUp, onDecisionReply, onDecisionRequest } from './catch-up.ts';
+import { checkStability, isCheckpointCid, onCheckpoint, takeCheckpoint } from './checkpointing.ts';
+import { onStateChunk, onStateChunkRequest, onStateRequest, onStateTransferTick, type Transfer } from './state-transfer.ts';
+import type { LocalCheckpoint } from './checkpoint.ts';
+import { recover, type RecoveredState } from './recovery.ts';
 
 export type ReplicaInput =
   /** Bytes from a replica; `from` is the replica id its authenticated channel proved. */
@@ -81,6 +85,17 @@ export class Replica {
   /** Highest cid each replica was seen working on (drives catch-up). */
   readonly highestCidSeen = new Map<number, number>();
   lastCatchUpMs = -Infinity;
+
+  /** Our own recent checkpoints by cid (the stable one and any newer). */
+  readonly checkpoints = new Map<number, LocalCheckpoint>();
+  /** Signed CHECKPOINT reports near our position, by cid then sender. */
+  readonly checkpointReports = new Map<number, Map<number, Checkpoint>>();
+  stableCheckpoint: LocalCheckpoint | null = null;
+  /** Latest verified CHECKPOINT report per replica past our position: state-transfer offers. */
+  readonly offers = new Map<number, Checkpoint>();
+  transfer: Transfer | null = null;
+  /** True while replaying the durable log at start: nothing is persisted or sent again. */
+  recovering = false;
   /** When this replica last decided an instance (ms). */
   lastProgressMs = 0;
 
@@ -116,6 +131,17 @@ export class Replica {
     this.drainSelf();
   }
 
+  /** Restores durable state after a restart; call before the first step (see recovery.ts). */
+  recover(state: RecoveredState): number {
+    return recover(this, state);
+  }
+
+  /** Forgets pending outputs (recovery replays the log silently). */
+  discardOutputs(): void {
+    this.ready = emptyReady();
+    this.selfQueue.length = 0;
+  }
+
   /** Returns (and clears) everything the host must do. */
   takeReady(): Ready {
     const r = this.ready;
@@ -125,6 +151,10 @@ export class Replica {
 
   get lastDecidedCid(): number {
     return this.instance.cid - 1;
+  }
+
+  get stableCheckpointCid(): number {
+    return this.stableCheckpoint?.cid ?? -1;
   }
 
   get leader(): number {
@@ -159,12 +189,13 @@ export class Replica {
     if (to.length > 0) this.ready.messages.push({ to, bytes: encodeMessage(message) });
   }
 
-  persistDecision(decision: Decision): void {
-    this.ready.persist.push({ kind: 'decision', decision });
+  /** Adds a durable record to this step's Ready (not during recovery: it is already on disk). */
+  persist(record: DurableRecord): void {
+    if (!this.recovering) this.ready.persist.push(record);
   }
 
   persistRegency(regency: number): void {
-    this.ready.persist.push({ kind: 'regency', regency });
+    this.persist({ kind: 'regency', regency });
   }
 
   others(): number[] {
@@ -232,17 +263,21 @@ export class Replica {
       });
       const replyBytes = this.makeReply(request, result);
       this.sessions.recordExecuted(request, replyBytes);
-      this.ready.replies.push({ clientId: request.clientId, bytes: replyBytes });
+      if (!this.recovering) this.ready.replies.push({ clientId: request.clientId, bytes: replyBytes });
     });
     this.lastDecided = decision;
     this.lastTimestampMs = batch.timestampMs;
     this.decided.set(decision.cid, decision);
     if (this.decided.size > this.options.decisionsKept) this.decided.delete(this.decided.keys().next().value as number);
-    this.persistDecision(decision);
+    this.persist({ kind: 'decision', decision });
     this.failedRegencies = 0;
     this.lastProgressMs = this.nowMs;
     this.emit({ type: 'decided', cid: decision.cid, regency: decision.regency, requests: batch.requests.length, digestHex: toHex(this.deps.hash(decision.value)) });
     this.instance = this.newInstance(decision.cid + 1);
+    if (isCheckpointCid(this, decision.cid)) {
+      takeCheckpoint(this, decision.cid);
+      checkStability(this, decision.cid);
+    }
   }
 
   /** Encodes and signs this replica's REPLY to `request`. */
@@ -277,6 +312,7 @@ export class Replica {
       }
     }
     maybeRequestCatchUp(this);
+    onStateTransferTick(this);
   }
 
   private onClientBytes(clientId: number, bytes: Uint8Array): void {
@@ -339,6 +375,14 @@ export class Replica {
         return onDecisionRequest(this, m);
       case MessageType.DECISION_REPLY:
         return onDecisionReply(this, m);
+      case MessageType.CHECKPOINT:
+        return onCheckpoint(this, m);
+      case MessageType.STATE_REQUEST:
+        return onStateRequest(this, m);
+      case MessageType.STATE_CHUNK_REQUEST:
+        return onStateChunkRequest(this, m);
+      case MessageType.STATE_CHUNK:
+        return onStateChunk(this, m);
     }
   }
 

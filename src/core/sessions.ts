@@ -11,6 +11,7 @@
  */
 import type { Request } from './messages.ts';
 import { bytesEqual } from './bytes.ts';
+import type { SessionRecord } from './checkpoint.ts';
 
 export interface ClientSession {
   session: number;
@@ -149,6 +150,20 @@ export class Sessions {
       }
     }
     if (mine.size === 0) this.pending.delete(clientId);
+  }
+
+  /** The replicated part of the sessions (for checkpoints): no pending requests, no cached replies. */
+  records(): SessionRecord[] {
+    const out: SessionRecord[] = [];
+    for (const [clientId, s] of this.sessions) out.push({ clientId, session: s.session, lastSeq: s.lastSeq });
+    return out;
+  }
+
+  /** Replaces the sessions with a checkpoint's; pending requests already executed there are dropped. */
+  restore(records: readonly SessionRecord[]): void {
+    this.sessions.clear();
+    for (const r of records) this.sessions.set(r.clientId, { session: r.session, lastSeq: r.lastSeq, replies: new Map() });
+    for (const r of records) this.dropPendingBelow(r.clientId, r.session, r.lastSeq);
   }
 
   /** Oldest arrival time among pending requests, or null if none. */

@@ -67,6 +67,11 @@ export class ReplicaNode {
 
   /** Listens on this replica's address and dials every other member. @returns the port listened on. */
   async start(): Promise<number> {
+    const recovered = await this.deps.storage.load();
+    const replayed = this.core.recover(recovered);
+    if (replayed > 0 || recovered.checkpoint) {
+      this.deps.logger.info({ checkpoint: recovered.checkpoint?.cid ?? null, replayed, regency: this.core.regency, lastDecidedCid: this.core.lastDecidedCid }, 'recovered from storage');
+    }
     const me = this.addressOf(this.options.replica.id);
     this.port = await this.server.listen(me.port, me.host);
     for (const a of this.options.addresses) {

@@ -6,9 +6,10 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Ed25519Signer, Ed25519Verifier, sha256 } from '../crypto/ed25519.ts';
 import { decodeMessage, encodeMessage } from '../core/codec.ts';
-import { MessageType, type Message, type Reply, type Request } from '../core/messages.ts';
+import { MessageType, type Decision, type Message, type Reply, type Request } from '../core/messages.ts';
 import { DEFAULT_OPTIONS, type ReplicaOptions } from '../core/options.ts';
-import type { CoreEvent } from '../core/ready.ts';
+import type { CoreEvent, DurableRecord } from '../core/ready.ts';
+import type { RecoveredState } from '../core/recovery.ts';
 import { Replica } from '../core/replica.ts';
 import type { ReplicatedService } from '../core/service.ts';
 import { makeView, type View } from '../core/view.ts';
@@ -39,6 +40,10 @@ export class LocalCluster {
   /** Replies received by clients, by client id. */
   readonly replies = new Map<number, Reply[]>();
   readonly crashed = new Set<number>();
+  /** What each replica persisted, in order (a simple disk that never loses a Ready). */
+  readonly disks: DurableRecord[][] = [];
+  private readonly options: LocalClusterOptions;
+  private readonly verifier: Ed25519Verifier;
   filter: NetworkFilter = (e) => e;
   nowMs = 1_000_000;
   private queue: Envelope[] = [];
@@ -47,18 +52,38 @@ export class LocalCluster {
     const members = Array.from({ length: options.n }, (_, i) => i);
     this.view = makeView(members, options.f ?? Math.floor((options.n - 1) / 3));
     for (const _ of members) this.keys.push(generateKeyPairSync('ed25519'));
-    const verifier = new Ed25519Verifier(new Map(members.map((m) => [m, this.keys[m]!.publicKey])));
+    this.options = options;
+    this.verifier = new Ed25519Verifier(new Map(members.map((m) => [m, this.keys[m]!.publicKey])));
     for (const id of members) {
-      const service = options.service ? options.service() : new AppendService();
+      this.disks.push([]);
+      const { replica, service } = this.makeReplica(id);
       this.services.push(service);
-      this.replicas.push(
-        new Replica(
-          { ...DEFAULT_OPTIONS, ...options.replica, id, view: this.view },
-          { service, signer: new Ed25519Signer(this.keys[id]!.privateKey), verifier, hash: sha256 },
-        ),
-      );
+      this.replicas.push(replica);
     }
     this.tick();
+  }
+
+  private makeReplica(id: number): { replica: Replica; service: ReplicatedService } {
+    const service = this.options.service ? this.options.service() : new AppendService();
+    const replica = new Replica(
+      { ...DEFAULT_OPTIONS, ...this.options.replica, id, view: this.view },
+      { service, signer: new Ed25519Signer(this.keys[id]!.privateKey), verifier: this.verifier, hash: sha256 },
+    );
+    return { replica, service };
+  }
+
+  /**
+   * Restarts replica `id` as a new process: from what it persisted, or with an empty
+   * disk when `wipe` is set (a replica whose disk was lost).
+   */
+  restart(id: number, wipe = false): void {
+    if (wipe) this.disks[id] = [];
+    const { replica, service } = this.makeReplica(id);
+    replica.recover(recoveredState(this.disks[id]!));
+    this.replicas[id] = replica;
+    this.services[id] = service;
+    this.crashed.delete(id);
+    this.stepReplica(id, { type: 'tick', nowMs: this.nowMs });
   }
 
   /** Sends a client request to the given replicas (default: all). */
@@ -114,6 +139,7 @@ export class LocalCluster {
     const replica = this.replicas[id]!;
     replica.step(input);
     const ready = replica.takeReady();
+    this.disks[id]!.push(...ready.persist);
     for (const event of ready.events) this.events.push({ replica: id, event });
     for (const m of ready.messages) for (const to of m.to) this.queue.push({ from: id, to, bytes: m.bytes });
     for (const r of ready.replies) {
@@ -124,6 +150,26 @@ export class LocalCluster {
       this.replies.set(r.clientId, list);
     }
   }
+}
+
+/** What a restarting replica reads back from a list of persisted records (DurableStorage's semantics). */
+export function recoveredState(records: readonly DurableRecord[]): RecoveredState {
+  let regency = 0;
+  let votes: RecoveredState['votes'] = null;
+  let stable = -1;
+  const checkpoints = new Map<number, Uint8Array>();
+  const decisions = new Map<number, Decision>();
+  for (const r of records) {
+    if (r.kind === 'regency') regency = Math.max(regency, r.regency);
+    else if (r.kind === 'votes') votes = r.votes;
+    else if (r.kind === 'checkpoint') checkpoints.set(r.cid, r.bytes);
+    else if (r.kind === 'stable-checkpoint') stable = Math.max(stable, r.cid);
+    else decisions.set(r.decision.cid, r.decision);
+  }
+  const latest = Math.max(-1, ...[...checkpoints.keys()].filter((c) => c >= stable));
+  const checkpoint = latest >= 0 ? { cid: latest, bytes: checkpoints.get(latest)! } : null;
+  const after = [...decisions.values()].filter((d) => d.cid > latest).sort((a, b) => a.cid - b.cid);
+  return { regency, checkpoint, decisions: after, votes };
 }
 
 export function decode(bytes: Uint8Array): Message {

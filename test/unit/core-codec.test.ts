@@ -18,7 +18,12 @@ const samples: Message[] = [
   { type: MessageType.STOP, from: 3, regency: 2 },
   { type: MessageType.STOPDATA, from: 3, regency: 2, lastDecided: decision, writeCertificate: { cid: 5, regency: 1, value: decision.value, writes: decision.accepts }, signature: sig },
   { type: MessageType.DECISION_REQUEST, from: 1, fromCid: 9 },
-  { type: MessageType.DECISION_REPLY, from: 1, decisions: [decision] },
+  { type: MessageType.DECISION_REPLY, from: 1, checkpointCid: -1, decisions: [decision] },
+  { type: MessageType.DECISION_REPLY, from: 1, checkpointCid: 99, decisions: [] },
+  { type: MessageType.CHECKPOINT, from: 2, cid: 99, digest, byteLength: 12345, signature: sig },
+  { type: MessageType.STATE_REQUEST, from: 3 },
+  { type: MessageType.STATE_CHUNK_REQUEST, from: 3, cid: 99, index: 2 },
+  { type: MessageType.STATE_CHUNK, from: 2, cid: 99, index: 2, total: 5, bytes: new Uint8Array([1, 2, 3]) },
 ];
 
 describe('codec', () => {
@@ -49,7 +54,7 @@ describe('codec', () => {
     const unknown = decodeMessage(new Uint8Array([99, 0]));
     assert.ok(!unknown.ok && /unknown message type 99/.test(unknown.reason));
     const big = encodeMessage({ ...request, payload: new Uint8Array(2000) });
-    const limited = decodeMessage(big, { payloadBytesMax: 1000, resultBytesMax: 1000, batchRequestsMax: 10, replicasMax: 4, decisionsPerReplyMax: 4 });
+    const limited = decodeMessage(big, { payloadBytesMax: 1000, resultBytesMax: 1000, batchRequestsMax: 10, replicasMax: 4, decisionsPerReplyMax: 4, chunkBytesMax: 100 });
     assert.ok(!limited.ok && /more than the 1000 allowed/.test(limited.reason));
   });
 

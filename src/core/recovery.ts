@@ -1,0 +1,86 @@
+/**
+ * Restart from durable state: the replica installs its latest checkpoint, re-executes
+ * the decided log after it (rebuilding sessions and cached replies, sending nothing),
+ * returns to the regency it had reached and restores its votes in the current instance,
+ * so it never contradicts what it said before the crash. Whatever it missed while down
+ * comes later from catch-up or state transfer.
+ */
+import { toHex } from './bytes.ts';
+import { decodeBatch, type VoteState } from './codec.ts';
+import { checkpointSigningMessage, decodeCheckpoint } from './checkpoint.ts';
+import { MessageType, type Decision } from './messages.ts';
+import { newRound, type Replica } from './replica.ts';
+import { markStable } from './checkpointing.ts';
+
+export interface RecoveredState {
+  /** Highest regency persisted (0 if none). */
+  readonly regency: number;
+  /** The latest checkpoint this replica persisted, if any. */
+  readonly checkpoint: { readonly cid: number; readonly bytes: Uint8Array } | null;
+  /** Decided instances after the checkpoint, ascending; may stop early (a torn tail is simply shorter). */
+  readonly decisions: readonly Decision[];
+  readonly votes: VoteState | null;
+}
+
+/**
+ * Applies `state` to a freshly constructed replica, before its first step.
+ * @returns how many decisions were re-executed.
+ * @throws Error if the replica already ran, or if the durable state contradicts itself
+ *   in a way a torn write cannot explain (e.g. a checkpoint that does not decode).
+ */
+export function recover(replica: Replica, state: RecoveredState): number {
+  if (replica.lastDecidedCid !== -1 || replica.nowMs !== 0) throw new Error('recover() must run before the first step');
+  replica.recovering = true;
+  let executed = 0;
+  try {
+    if (state.checkpoint) installOwnCheckpoint(replica, state.checkpoint.cid, state.checkpoint.bytes);
+    for (const d of state.decisions) {
+      if (d.cid < replica.instance.cid) continue;
+      if (d.cid > replica.instance.cid) break; // a gap: the rest comes from the others
+      const batch = decodeBatch(d.value, replica.options.limits);
+      if (!batch.ok) break; // a damaged tail: stop here, catch up later
+      replica.executeDecision(d, batch.message);
+      executed++;
+    }
+    replica.regency = Math.max(replica.regency, state.regency);
+    replica.stopSentRegency = replica.regency;
+    replica.instance.round = newRound(replica.regency);
+    if (state.votes) restoreVotes(replica, state.votes);
+  } finally {
+    replica.recovering = false;
+  }
+  replica.discardOutputs(); // replies and records of the replay are not sent or written again
+  return executed;
+}
+
+function installOwnCheckpoint(replica: Replica, cid: number, bytes: Uint8Array): void {
+  const c = decodeCheckpoint(bytes);
+  if (c.cid !== cid) throw new Error(`stored checkpoint ${cid} holds instance ${c.cid}`);
+  replica.deps.service.restore(c.serviceSnapshot);
+  replica.sessions.restore(c.sessions);
+  replica.lastTimestampMs = c.lastTimestampMs;
+  replica.instance = replica.newInstance(cid + 1);
+  const digest = replica.deps.hash(bytes);
+  const signature = replica.deps.signer.sign(checkpointSigningMessage(cid, digest, bytes.length));
+  replica.checkpoints.set(cid, { cid, digest, bytes, report: { type: MessageType.CHECKPOINT, from: replica.id, cid, digest, byteLength: bytes.length, signature } });
+  markStable(replica, cid);
+}
+
+function restoreVotes(replica: Replica, v: VoteState): void {
+  const inst = replica.instance;
+  if (v.cid !== inst.cid) return; // votes for an instance already decided: nothing to keep
+  if (v.writeCertificate && v.writeCertificate.cid === inst.cid) inst.writeCertificate = v.writeCertificate;
+  if (v.regency !== replica.regency) return;
+  const round = inst.round;
+  round.proposeSent = true; // a restarted leader must not propose a second value in this regency
+  if (v.written) {
+    const batch = decodeBatch(v.written, replica.options.limits);
+    if (batch.ok) {
+      const hex = toHex(replica.deps.hash(v.written));
+      inst.values.set(hex, { value: v.written, batch: batch.message });
+      round.proposalDigest = hex;
+      round.writeSent = true;
+    }
+  }
+  round.acceptSent = v.accepted;
+}

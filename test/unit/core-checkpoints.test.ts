@@ -1,0 +1,136 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalCluster, decode } from '../../src/sim/local-cluster.ts';
+import { encodeMessage } from '../../src/core/codec.ts';
+import { MessageType } from '../../src/core/messages.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import { sha256 } from '../../src/crypto/ed25519.ts';
+import { AppendService } from '../../src/sim/append-service.ts';
+
+const enc = new TextEncoder();
+let seqs = new Map<number, number>();
+function send(c: LocalCluster, clientId: number, n: number, to?: number[]): void {
+  for (let i = 0; i < n; i++) {
+    const seq = (seqs.get(clientId) ?? 0) + 1;
+    seqs.set(clientId, seq);
+    c.clientSend({ clientId, session: 1, seq, ordered: true, payload: enc.encode(`op-${clientId}-${seq}`) }, to);
+    c.run();
+  }
+}
+const digestOf = (c: LocalCluster, id: number) => toHex(sha256(c.services[id]!.snapshot()));
+const small = { checkpointPeriod: 4, decisionsKept: 6, requestTimeoutMs: 500, catchUpIntervalMs: 100, stateTransferTimeoutMs: 300 };
+
+describe('checkpoints', () => {
+  it('become stable on a quorum of matching digests and truncate the log', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    send(c, 1, 10);
+    for (const r of c.replicas) {
+      assert.equal(r.lastDecidedCid, 9);
+      assert.equal(r.stableCheckpointCid, 7);
+      assert.ok([...r.decided.keys()].every((cid) => cid > 7), 'decisions up to the stable checkpoint are dropped');
+    }
+    const digests = c.replicas.map((r) => toHex(r.stableCheckpoint!.digest));
+    assert.equal(new Set(digests).size, 1);
+    const records = c.disks[0]!.filter((r) => r.kind === 'stable-checkpoint');
+    assert.deepEqual(records.map((r) => (r as { cid: number }).cid), [3, 7]);
+  });
+});
+
+describe('state transfer', () => {
+  it('brings a replica that missed more than the others keep up to date', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    c.filter = (e) => (e.to === 3 || e.from === 3 ? null : e);
+    send(c, 1, 30, [0, 1, 2]);
+    assert.equal(c.replicas[3]!.lastDecidedCid, -1);
+    c.filter = (e) => e;
+    send(c, 1, 2);
+    c.advance(3000);
+    const transferred = c.events.filter((e) => e.replica === 3 && e.event.type === 'state-transferred');
+    assert.equal(transferred.length, 1, 'replica 3 installed a checkpoint');
+    assert.deepEqual(c.lastDecidedCids(), [31, 31, 31, 31]);
+    assert.equal(digestOf(c, 3), digestOf(c, 0));
+    // and it keeps working normally afterwards
+    send(c, 2, 3);
+    assert.deepEqual(c.lastDecidedCids(), [34, 34, 34, 34]);
+    assert.equal(digestOf(c, 3), digestOf(c, 0));
+  });
+
+  it('rejects a corrupt checkpoint from a Byzantine replica and completes from a correct one', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    c.filter = (e) => (e.to === 3 || e.from === 3 ? null : e);
+    send(c, 1, 30, [0, 1, 2]);
+    // The first replica the fetcher asks for chunks is Byzantine: it serves a corrupted checkpoint.
+    let liar: number | undefined;
+    c.filter = (e) => {
+      const m = decode(e.bytes);
+      if (m.type === MessageType.STATE_CHUNK_REQUEST && e.from === 3) liar ??= e.to;
+      if (m.type === MessageType.STATE_CHUNK && e.from === liar) {
+        const bytes = m.bytes.slice();
+        bytes[bytes.length - 1] ^= 0xff;
+        return { ...e, bytes: encodeMessage({ ...m, bytes }) };
+      }
+      return e;
+    };
+    send(c, 1, 2);
+    c.advance(5000);
+    assert.notEqual(liar, undefined);
+    const rejected = c.events.filter((e) => e.replica === 3 && e.event.type === 'state-transfer-rejected').map((e) => e.event as { source: number; reason: string });
+    const transferred = c.events.filter((e) => e.replica === 3 && e.event.type === 'state-transferred').map((e) => e.event as { source: number });
+    assert.ok(rejected.length >= 1 && rejected.every((r) => r.source === liar), 'the liar was detected and reported');
+    assert.match(rejected[0]!.reason, /does not match the digest/);
+    assert.equal(transferred.length, 1);
+    assert.notEqual(transferred[0]!.source, liar);
+    assert.deepEqual(c.lastDecidedCids(), [31, 31, 31, 31]);
+    assert.equal(digestOf(c, 3), digestOf(c, 1));
+  });
+});
+
+describe('recovery from durable state', () => {
+  it('a restarted replica resumes from its checkpoint and log with the same state', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    send(c, 1, 9);
+    c.crash(2);
+    const before = digestOf(c, 2);
+    c.restart(2);
+    assert.equal(c.replicas[2]!.lastDecidedCid, 8);
+    assert.equal(digestOf(c, 2), before);
+    send(c, 1, 5);
+    assert.deepEqual(c.lastDecidedCids(), [13, 13, 13, 13]);
+    assert.equal(digestOf(c, 2), digestOf(c, 0));
+  });
+
+  it('all replicas crash and restart: every executed request is still there', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    send(c, 1, 11);
+    const history = (c.services[0] as AppendService).history.length;
+    for (const id of [0, 1, 2, 3]) c.crash(id);
+    for (const id of [0, 1, 2, 3]) c.restart(id);
+    assert.equal((c.services[1] as AppendService).history.length, history);
+    send(c, 1, 3);
+    c.advance(1000);
+    assert.deepEqual(c.lastDecidedCids(), [13, 13, 13, 13]);
+    const digests = new Set([0, 1, 2, 3].map((id) => digestOf(c, id)));
+    assert.equal(digests.size, 1);
+  });
+
+  it('a restarted replica does not vote differently in the same regency', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    // Replica 1 WRITEs instance 0, then crashes before anything is decided.
+    c.filter = (e) => (decode(e.bytes).type === MessageType.ACCEPT ? null : e);
+    send(c, 1, 1);
+    const wrote = c.replicas[1]!.instance.round.proposalDigest;
+    assert.ok(wrote);
+    c.crash(1);
+    c.restart(1);
+    assert.equal(c.replicas[1]!.instance.round.proposalDigest, wrote);
+    assert.equal(c.replicas[1]!.instance.round.writeSent, true);
+    assert.equal(c.replicas[1]!.instance.round.acceptSent, true);
+    assert.ok(c.replicas[1]!.instance.writeCertificate, 'its write certificate survived');
+  });
+});
