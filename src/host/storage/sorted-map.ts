@@ -9,6 +9,10 @@
 const CHUNK_KEYS_MAX = 512;
 
 export class SortedMap {
+  /** @param chunkKeysMax keys per chunk before it splits (small values let tests exercise splits). */
+  constructor(private readonly chunkKeysMax = CHUNK_KEYS_MAX) {}
+
+
   /** Non-empty chunks, each sorted, every key of chunk i < every key of chunk i+1. */
   private readonly keyChunks: string[][] = [];
   private readonly valueChunks: Uint8Array[][] = [];
@@ -47,7 +51,7 @@ export class SortedMap {
     keys.splice(i, 0, key);
     values.splice(i, 0, value);
     this.count++;
-    if (keys.length > CHUNK_KEYS_MAX) {
+    if (keys.length > this.chunkKeysMax) {
       const half = keys.length >>> 1;
       this.keyChunks.splice(c + 1, 0, keys.splice(half));
       this.valueChunks.splice(c + 1, 0, values.splice(half));

@@ -21,7 +21,7 @@
  * The connection takes an exclusive lock, so a second process cannot open the same
  * store (`StorageLockedError`): two replicas sharing one log would be a disaster.
  */
-import { mkdirSync, existsSync, renameSync, openSync, fsyncSync, closeSync, statSync } from 'node:fs';
+import { mkdirSync, existsSync, renameSync, openSync, fsyncSync, closeSync, statSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { KvBackend, KvWrite } from './kv.ts';
@@ -110,6 +110,9 @@ export async function openEmbeddedKv(path: string, options: EmbeddedKvOptions = 
   if (check !== 'quick' && check !== 'none') throw new StorageConfigError(`check must be 'quick' or 'none', got ${String(check)}`);
   mkdirSync(dirname(path), { recursive: true });
   const existed = existsSync(path) && statSync(path).size > 0;
+  // Checked before SQLite sees the file: on a failed open SQLite deletes the -wal file
+  // when it closes, and a WAL beside a damaged header may be worth inspecting.
+  if (existed) checkHeader(path);
   let db: SqliteDatabase | undefined;
   try {
     db = new Database(path, { timeout: LOCK_WAIT_MS });
@@ -136,6 +139,23 @@ export async function openEmbeddedKv(path: string, options: EmbeddedKvOptions = 
     }
     throw translate(err, path);
   }
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+const SQLITE_HEADER_BYTES = 100;
+
+/** @throws StorageCorruptError unless the file starts with a SQLite header. */
+function checkHeader(path: string): void {
+  const header = Buffer.alloc(SQLITE_HEADER_BYTES);
+  const fd = openSync(path, 'r');
+  let got: number;
+  try {
+    got = readSync(fd, header, 0, SQLITE_HEADER_BYTES, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (got < SQLITE_HEADER_BYTES) throw new StorageCorruptError(path, `${got} bytes is shorter than a SQLite header`);
+  if (!header.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) throw new StorageCorruptError(path, 'file is not a database (no SQLite header)');
 }
 
 function ensureLayout(db: SqliteDatabase, path: string): void {
