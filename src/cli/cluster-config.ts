@@ -34,6 +34,20 @@ export const ClusterConfigSchema = Type.Object(
     requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 50 })),
     /** Most requests per batch. */
     batchRequestsMax: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Instances between checkpoints. */
+    checkpointPeriod: Type.Optional(Type.Integer({ minimum: 2 })),
+    /** Where replicas keep their state: the embedded store (default), Redis, or memory. */
+    storage: Type.Optional(
+      Type.Union([
+        Type.Object({ kind: Type.Literal('embedded'), fsync: Type.Optional(Type.Union([Type.Literal('always'), Type.Literal('batch')])) }, { additionalProperties: false }),
+        Type.Object({ kind: Type.Literal('redis'), url: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+        Type.Object({ kind: Type.Literal('memory') }, { additionalProperties: false }),
+      ]),
+    ),
+    /** Folder for embedded stores and storage keys, relative to this file (default "data"). */
+    dataDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** Encrypt stored state with AES-256-GCM under a per-replica key (default true). */
+    encryptAtRest: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -55,5 +69,5 @@ export function loadClusterConfig(path: string): ClusterConfig {
   }
   const config = raw as ClusterConfig;
   if (config.replicas.length < 3 * config.f + 1) throw new Error(`${path}: ${config.replicas.length} replicas cannot tolerate f = ${config.f}`);
-  return { ...config, pkiDir: resolve(dirname(path), config.pkiDir) };
+  return { ...config, pkiDir: resolve(dirname(path), config.pkiDir), dataDir: resolve(dirname(path), config.dataDir ?? 'data') };
 }

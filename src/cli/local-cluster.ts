@@ -27,6 +27,8 @@ export interface LocalClusterOptions {
   /** Replica id -> behaviour, for Byzantine scenarios. */
   readonly byzantine?: ReadonlyMap<number, ByzantineBehaviour>;
   readonly requestTimeoutMs?: number;
+  readonly checkpointPeriod?: number;
+  readonly storage?: ClusterConfig['storage'];
   /** Extra environment for the replica processes. */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -63,6 +65,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     pkiDir: 'pki',
     replicas: Array.from({ length: options.replicas }, (_, id) => ({ id, host, port: options.basePort + id, apiPort: options.apiBasePort + id })),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.checkpointPeriod ? { checkpointPeriod: options.checkpointPeriod } : {}),
+    ...(options.storage ? { storage: options.storage } : {}),
   };
   const configPath = join(dir, 'cluster.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');

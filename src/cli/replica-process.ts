@@ -11,8 +11,7 @@ import { DEFAULT_OPTIONS } from '../core/options.ts';
 import { makeView } from '../core/view.ts';
 import { Ed25519Signer, ed25519PublicKeyToRaw, sha256 } from '../crypto/ed25519.ts';
 import { ReplicaNode } from '../host/replica-node.ts';
-import { DurableStorage } from '../host/storage/replica-storage.ts';
-import { openMemoryKv } from '../host/storage/memory-kv.ts';
+import { openReplicaStorage } from '../host/storage/open-storage.ts';
 import type { ByzantineBehaviour } from '../host/byzantine.ts';
 import { loadIdentity } from '../security/pki.ts';
 import { WalletService } from '../wallet/index.ts';
@@ -36,6 +35,13 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
   const issuerPublicKey = ed25519PublicKeyToRaw(createPublicKey(readFileSync(join(config.pkiDir, 'issuer.pub'), 'utf8')));
   const view = makeView(config.replicas.map((r) => r.id), config.f);
   const service = new WalletService({ issuerPublicKey });
+  const storage = await openReplicaStorage(config.storage ?? { kind: 'embedded' }, {
+    replicaId: id,
+    dataDir: config.dataDir ?? join(config.pkiDir, '..', 'data'),
+    encrypt: config.encryptAtRest ?? true,
+    redisPrefix: `bulwark:${config.replicas.map((r) => r.port).join('-')}:`,
+    warn: (fields, message) => logger.warn(fields, message),
+  });
   const node = new ReplicaNode(
     {
       replica: {
@@ -44,6 +50,7 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
         view,
         ...(config.requestTimeoutMs ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
         ...(config.batchRequestsMax ? { batchRequestsMax: config.batchRequestsMax } : {}),
+        ...(config.checkpointPeriod ? { checkpointPeriod: config.checkpointPeriod } : {}),
       },
       addresses: config.replicas,
       tls: identity,
@@ -54,7 +61,7 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
       signer: new Ed25519Signer(identity.keyPem),
       verifier: replicaVerifier(config),
       hash: sha256,
-      storage: new DurableStorage(openMemoryKv()),
+      storage,
       logger,
     },
   );
@@ -68,6 +75,7 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
       regency: node.core.regency,
       leader: node.core.leader,
       lastDecidedCid: node.core.lastDecidedCid,
+      stableCheckpointCid: node.core.stableCheckpointCid,
       ...(withDigest ? { stateDigest: Buffer.from(sha256(service.snapshot())).toString('base64url') } : {}),
     }),
     tls: { certPem: identity.certPem, keyPem: identity.keyPem, caPem: identity.caPem },

@@ -153,6 +153,8 @@ export const Health = Type.Object({
       regency: Type.Integer(),
       leader: Type.Integer(),
       lastDecidedCid: Type.Integer(),
+      /** Latest stable checkpoint (-1 if none): the log before it is truncated. */
+      stableCheckpointCid: Type.Optional(Type.Integer()),
       /** base64url SHA-256 of the service snapshot; only with ?digest=true (costs O(state)). */
       stateDigest: Type.Optional(Type.String()),
     }),
