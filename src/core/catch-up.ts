@@ -28,10 +28,11 @@ export function requestCatchUp(replica: Replica, from: readonly number[], force 
   replica.sendTo(to, { type: MessageType.DECISION_REQUEST, from: replica.id, fromCid: replica.instance.cid });
 }
 
-/** On a tick: if f+1 replicas are working on later instances and we made no progress lately, catch up. */
+/** On a tick: if f+1 replicas are working on our instance or later and we made no progress lately, catch up. */
 export function maybeRequestCatchUp(replica: Replica): void {
   const ahead: number[] = [];
-  for (const [id, cid] of replica.highestCidSeen) if (cid > replica.instance.cid) ahead.push(id);
+  // At or past our instance: they may have decided it without us (we were in another regency, or cut off).
+  for (const [id, cid] of replica.highestCidSeen) if (cid >= replica.instance.cid) ahead.push(id);
   if (ahead.length >= replica.witnesses && replica.nowMs - replica.lastProgressMs >= replica.options.catchUpIntervalMs) requestCatchUp(replica, ahead);
 }
 

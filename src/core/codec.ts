@@ -14,6 +14,8 @@ import {
   type StateChunk,
   type StateChunkRequest,
   type StateRequest,
+  type SyncForward,
+  type SyncRequest,
   type Decision,
   type DecisionReply,
   type DecisionRequest,
@@ -152,6 +154,15 @@ function guard<T>(what: string, fn: () => T): DecodeResult<T> {
   }
 }
 
+/** The bytes of a SYNC that the new leader's signature covers (everything but the signature). */
+export function syncSignedBytes(m: Omit<Sync, 'signature' | 'type'>): Uint8Array {
+  const w = new ByteWriter();
+  w.u8(MessageType.SYNC).u32(m.from).u53(m.regency).u32(m.stopData.length);
+  for (const s of m.stopData) w.bytes(encodeMessage(s));
+  w.u53(m.cid).bytes(m.value);
+  return w.finish();
+}
+
 /** Canonical batch bytes: the value a consensus instance decides and its digest covers. */
 export function encodeBatch(batch: Batch): Uint8Array {
   const w = new ByteWriter(64 + batch.requests.length * 64);
@@ -184,9 +195,13 @@ export function encodeMessage(m: Message): Uint8Array {
       w.raw(stopDataSignedBytes(m)).raw(m.signature);
       break;
     case MessageType.SYNC:
-      w.u8(m.type).u32(m.from).u53(m.regency).u32(m.stopData.length);
-      for (const s of m.stopData) w.bytes(encodeMessage(s));
-      w.u53(m.cid).bytes(m.value);
+      w.raw(syncSignedBytes(m)).raw(m.signature);
+      break;
+    case MessageType.SYNC_REQUEST:
+      w.u8(m.type).u32(m.from).u53(m.regency);
+      break;
+    case MessageType.SYNC_FORWARD:
+      w.u8(m.type).u32(m.from).bytes(encodeMessage(m.sync));
       break;
     case MessageType.DECISION_REQUEST:
       w.u8(m.type).u32(m.from).u53(m.fromCid);
@@ -336,8 +351,22 @@ export function decodeMessage(bytes: Uint8Array, limits: CodecLimits = DEFAULT_L
           stopData.push(readStopData(inner, limits));
           inner.end('STOPDATA');
         }
-        const s: Sync = { type, from, regency, stopData, cid: r.u53('cid'), value: r.bytes(valueBytesMax(limits), 'value') };
+        const s: Sync = { type, from, regency, stopData, cid: r.u53('cid'), value: r.bytes(valueBytesMax(limits), 'value'), signature: r.raw(SIGNATURE_BYTES, 'signature') };
         m = s;
+        break;
+      }
+      case MessageType.SYNC_REQUEST: {
+        const q: SyncRequest = { type, from: r.u32('from'), regency: r.u53('regency') };
+        m = q;
+        break;
+      }
+      case MessageType.SYNC_FORWARD: {
+        const from = r.u32('from');
+        const inner = decodeMessage(r.bytes(valueBytesMax(limits) * (limits.replicasMax + 2), 'forwarded SYNC'), limits);
+        if (!inner.ok) throw new DecodeError(`forwarded SYNC: ${inner.reason}`);
+        if (inner.message.type !== MessageType.SYNC) throw new DecodeError('SYNC_FORWARD holds a message that is not a SYNC');
+        const f: SyncForward = { type, from, sync: inner.message };
+        m = f;
         break;
       }
       case MessageType.DECISION_REQUEST: {

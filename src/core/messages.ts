@@ -26,6 +26,8 @@ export const MessageType = {
   STATE_REQUEST: 12,
   STATE_CHUNK_REQUEST: 13,
   STATE_CHUNK: 14,
+  SYNC_REQUEST: 15,
+  SYNC_FORWARD: 16,
 } as const;
 
 /**
@@ -133,6 +135,22 @@ export interface Sync {
   readonly cid: number;
   /** Canonical batch bytes proposed for `cid` (must be the bound value if one exists). */
   readonly value: Uint8Array;
+  /** The new leader's signature, so that any replica can forward this SYNC to one that missed it. */
+  readonly signature: Uint8Array;
+}
+
+/** Asks for the SYNC of a regency at least `regency` (sent by a replica that missed a leader change). */
+export interface SyncRequest {
+  readonly type: typeof MessageType.SYNC_REQUEST;
+  readonly from: number;
+  readonly regency: number;
+}
+
+/** Another replica's copy of a leader's signed SYNC. */
+export interface SyncForward {
+  readonly type: typeof MessageType.SYNC_FORWARD;
+  readonly from: number;
+  readonly sync: Sync;
 }
 
 export interface DecisionRequest {
@@ -199,5 +217,7 @@ export type ReplicaMessage =
   | Checkpoint
   | StateRequest
   | StateChunkRequest
-  | StateChunk;
+  | StateChunk
+  | SyncRequest
+  | SyncForward;
 export type Message = Request | Reply | ReplicaMessage;

@@ -35,6 +35,7 @@ function admit(replica: Replica, m: ReplicaMessage & { cid: number; regency: num
   if (m.from !== replica.id) {
     const seen = replica.highestCidSeen.get(m.from) ?? -1;
     if (m.cid > seen) replica.highestCidSeen.set(m.from, m.cid);
+    if (m.regency > (replica.highestRegencySeen.get(m.from) ?? 0)) replica.highestRegencySeen.set(m.from, m.regency);
   }
   const cid = replica.instance.cid;
   if (m.cid < cid) {

@@ -46,6 +46,8 @@ export function recover(replica: Replica, state: RecoveredState): number {
     replica.stopSentRegency = replica.regency;
     replica.instance.round = newRound(replica.regency);
     if (state.votes) restoreVotes(replica, state.votes);
+    // Others may have decided more while we were down, and may stay quiet: ask at the first tick.
+    replica.askForDecisionsAtStart = true;
   } finally {
     replica.recovering = false;
   }

@@ -19,15 +19,15 @@
  */
 import { decodeBatch, decodeMessage, encodeMessage } from './codec.ts';
 import { toHex } from './bytes.ts';
-import { MessageType, type Batch, type Checkpoint, type Decision, type Message, type ReplicaMessage, type Request, type WriteCertificate } from './messages.ts';
+import { MessageType, type Batch, type Checkpoint, type Decision, type Message, type Sync, type ReplicaMessage, type Request, type WriteCertificate } from './messages.ts';
 import type { ReplicaDependencies, ReplicaOptions } from './options.ts';
 import { emptyReady, type CoreEvent, type DurableRecord, type Ready } from './ready.ts';
 import { Sessions } from './sessions.ts';
 import { replySigningMessage } from './signing.ts';
 import { byzantineQuorum, correctWitnesses, isMember, leaderOf, type View } from './view.ts';
 import { onAccept, onPropose, onWrite, proposeIfLeader, type Round } from './normal-case.ts';
-import { onStop, onStopData, onSync, sendStop } from './synchronization.ts';
-import { maybeRequestCatchUp, onDecisionReply, onDecisionRequest } from './catch-up.ts';
+import { maybeRequestSync, onStop, onStopData, onSync, onSyncForward, onSyncRequest, sendStop } from './synchronization.ts';
+import { maybeRequestCatchUp, onDecisionReply, onDecisionRequest, requestCatchUp } from './catch-up.ts';
 import { checkStability, isCheckpointCid, onCheckpoint, takeCheckpoint } from './checkpointing.ts';
 import { onStateChunk, onStateChunkRequest, onStateRequest, onStateTransferTick, type Transfer } from './state-transfer.ts';
 import type { LocalCheckpoint } from './checkpoint.ts';
@@ -84,6 +84,11 @@ export class Replica {
   readonly heldPerSender = new Map<number, number>();
   /** Highest cid each replica was seen working on (drives catch-up). */
   readonly highestCidSeen = new Map<number, number>();
+  /** Highest regency each replica was seen voting or proposing in (drives SYNC_REQUEST). */
+  readonly highestRegencySeen = new Map<number, number>();
+  lastSyncRequestMs = -Infinity;
+  /** The SYNC that started our current regency, kept to forward to replicas that missed it. */
+  lastSync: Sync | null = null;
   lastCatchUpMs = -Infinity;
 
   /** Our own recent checkpoints by cid (the stable one and any newer). */
@@ -96,6 +101,8 @@ export class Replica {
   transfer: Transfer | null = null;
   /** True while replaying the durable log at start: nothing is persisted or sent again. */
   recovering = false;
+  /** Set by recovery: the first tick asks the others for decisions we missed while down. */
+  askForDecisionsAtStart = false;
   /** When this replica last decided an instance (ms). */
   lastProgressMs = 0;
 
@@ -311,7 +318,12 @@ export class Replica {
         sendStop(this, this.regency + 1, `a request waited more than ${this.options.requestTimeoutMs} ms`);
       }
     }
+    if (this.askForDecisionsAtStart) {
+      this.askForDecisionsAtStart = false;
+      requestCatchUp(this, this.others(), true);
+    }
     maybeRequestCatchUp(this);
+    maybeRequestSync(this);
     onStateTransferTick(this);
   }
 
@@ -383,6 +395,10 @@ export class Replica {
         return onStateChunkRequest(this, m);
       case MessageType.STATE_CHUNK:
         return onStateChunk(this, m);
+      case MessageType.SYNC_REQUEST:
+        return onSyncRequest(this, m);
+      case MessageType.SYNC_FORWARD:
+        return onSyncForward(this, m);
     }
   }
 

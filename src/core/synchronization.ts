@@ -6,10 +6,10 @@
  * that must be preserved (certificates.ts `chooseSyncValue`) and sends SYNC; every
  * replica re-checks the SYNC and resumes the normal case with that proposal.
  */
-import { encodeBatch, stopDataSignedBytes, decodeBatch } from './codec.ts';
+import { encodeBatch, stopDataSignedBytes, decodeBatch, syncSignedBytes } from './codec.ts';
 import { bytesEqual, toHex } from './bytes.ts';
 import { checkStopData, chooseSyncValue, type CertificateContext } from './certificates.ts';
-import { MessageType, type Stop, type StopData, type Sync } from './messages.ts';
+import { MessageType, type Stop, type StopData, type Sync, type SyncForward, type SyncRequest } from './messages.ts';
 import { newRound, type Replica } from './replica.ts';
 import { onPropose, proposeIfLeader, signedVote, tryDecide, writeValue } from './normal-case.ts';
 import { leaderOf } from './view.ts';
@@ -89,7 +89,8 @@ function maybeSendSync(replica: Replica, regency: number): void {
     const requests = replica.instance.cid === choice.cid ? replica.sessions.takeOrderable(replica.options.batchRequestsMax, () => false) : [];
     value = encodeBatch({ timestampMs: Math.max(replica.nowMs, replica.lastTimestampMs), requests });
   }
-  const sync: Sync = { type: MessageType.SYNC, from: replica.id, regency, stopData, cid: choice.cid, value };
+  const unsigned = { from: replica.id, regency, stopData, cid: choice.cid, value };
+  const sync: Sync = { type: MessageType.SYNC, ...unsigned, signature: replica.deps.signer.sign(syncSignedBytes(unsigned)) };
   replica.broadcast(sync);
 }
 
@@ -98,7 +99,9 @@ export function onSync(replica: Replica, m: Sync): void {
   const from = `replica ${m.from}`;
   if (m.from !== leaderOf(replica.view, m.regency)) return replica.drop(from, `SYNC from a replica that does not lead regency ${m.regency}`);
   if (m.regency < replica.regency || (m.regency === replica.regency && !replica.synchronizing)) return replica.drop(from, `SYNC for regency ${m.regency}, already synchronized`);
-  if (m.regency > replica.regency + replica.options.regenciesAheadMax) return replica.drop(from, `SYNC for regency ${m.regency} is out of range`);
+  // No upper bound on the regency: a SYNC proves itself (a quorum of signed STOPDATAs for it),
+  // and a replica that missed several leader changes must be able to jump to the current one.
+  if (m.from !== replica.id && !replica.deps.verifier.verify(m.from, syncSignedBytes(m), m.signature)) return replica.drop(from, `bad SYNC signature for regency ${m.regency}`);
   const invalid = checkSync(replica, m);
   if (invalid) return replica.drop(from, `invalid SYNC for regency ${m.regency}: ${invalid}`);
   const choice = chooseSyncValue(m.stopData);
@@ -109,6 +112,7 @@ export function onSync(replica: Replica, m: Sync): void {
     replica.emit({ type: 'regency-installed', regency: m.regency, leader: m.from });
   }
   replica.synchronizing = false;
+  replica.lastSync = m;
   if (replica.stopSentRegency < m.regency) replica.stopSentRegency = m.regency;
   for (const r of [...replica.stops.keys()]) if (r <= m.regency) replica.stops.delete(r);
   replica.stopData.delete(m.regency);
@@ -123,12 +127,38 @@ export function onSync(replica: Replica, m: Sync): void {
     replica.hold(m.from, { type: MessageType.PROPOSE, from: m.from, cid: m.cid, regency: m.regency, value: m.value });
   } else if (replica.instance.cid === m.cid) {
     startSyncedRound(replica, m, choice.bound !== null);
-  } else if (replica.instance.cid === m.cid + 1) {
+  } else {
+    // We already decided the SYNC's instance (it reaches us late, or forwarded).
     replica.instance.round = newRound(m.regency);
-    voteForOwnDecision(replica, m);
+    if (replica.instance.cid === m.cid + 1) voteForOwnDecision(replica, m);
   }
   replica.replayHeld();
   proposeIfLeader(replica);
+}
+
+/** SYNC_REQUEST: a replica that missed a leader change asks for the SYNC we processed. */
+export function onSyncRequest(replica: Replica, m: SyncRequest): void {
+  const sync = replica.lastSync;
+  if (!sync || sync.regency < m.regency) return replica.drop(`replica ${m.from}`, `SYNC_REQUEST for regency ${m.regency}: none held here`);
+  replica.sendTo([m.from], { type: MessageType.SYNC_FORWARD, from: replica.id, sync });
+}
+
+/** SYNC_FORWARD: another replica's copy of a leader's signed SYNC; checked like the original. */
+export function onSyncForward(replica: Replica, m: SyncForward): void {
+  if (m.sync.regency <= replica.regency) return; // we already are there
+  onSync(replica, m.sync);
+}
+
+/**
+ * On a tick: if f+1 replicas are working in a later regency than ours, a leader change
+ * happened without us (we were down or cut off): ask them for its SYNC.
+ */
+export function maybeRequestSync(replica: Replica): void {
+  const ahead: number[] = [];
+  for (const [id, regency] of replica.highestRegencySeen) if (regency > replica.regency) ahead.push(id);
+  if (ahead.length < replica.witnesses || replica.nowMs - replica.lastSyncRequestMs < replica.options.catchUpIntervalMs) return;
+  replica.lastSyncRequestMs = replica.nowMs;
+  replica.sendTo(ahead, { type: MessageType.SYNC_REQUEST, from: replica.id, regency: replica.regency + 1 });
 }
 
 /** Every replica recomputes what the leader had to choose; a SYNC that differs is rejected. */

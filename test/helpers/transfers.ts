@@ -38,7 +38,13 @@ export async function transferLoop(t: TestCluster, prefix: string, keys: KeyObje
     const op = transferOperation(from, to, 1n, nonce, keys[i]!);
     for (let attempt = 0; ; attempt++) {
       if (attempt > 40) throw new Error(`client ${i} gave up on transfer ${nonce}`);
-      while (!alive(gateway)) gateway = (gateway + 1) % t.http.length;
+      for (let tries = 1; !alive(gateway); tries++) {
+        gateway = (gateway + 1) % t.http.length;
+        if (tries % t.http.length === 0) {
+          if (stop()) return; // every replica is down and we were told to stop
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
       try {
         await t.http[gateway]!.call('POST', '/transfers', { from, to, amount: op.amount, nonce, signature: op.signature });
         acks.push({ from, nonce });

@@ -69,7 +69,7 @@ describe('state transfer', () => {
       if (m.type === MessageType.STATE_CHUNK_REQUEST && e.from === 3) liar ??= e.to;
       if (m.type === MessageType.STATE_CHUNK && e.from === liar) {
         const bytes = m.bytes.slice();
-        bytes[bytes.length - 1] ^= 0xff;
+        bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
         return { ...e, bytes: encodeMessage({ ...m, bytes }) };
       }
       return e;
@@ -132,5 +132,20 @@ describe('recovery from durable state', () => {
     assert.equal(c.replicas[1]!.instance.round.writeSent, true);
     assert.equal(c.replicas[1]!.instance.round.acceptSent, true);
     assert.ok(c.replicas[1]!.instance.writeCertificate, 'its write certificate survived');
+  });
+});
+
+describe('recovery and a quiet cluster', () => {
+  it('a replica that restarts behind the others catches up without new traffic', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    c.filter = (e) => (e.to === 2 && decode(e.bytes).type === MessageType.ACCEPT ? null : e);
+    send(c, 1, 1);
+    c.filter = (e) => e;
+    assert.deepEqual(c.lastDecidedCids(), [0, 0, -1, 0]);
+    c.crash(2);
+    c.restart(2);
+    c.advance(500);
+    assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
   });
 });

@@ -22,6 +22,7 @@ const samples: Message[] = [
   { type: MessageType.DECISION_REPLY, from: 1, checkpointCid: 99, decisions: [] },
   { type: MessageType.CHECKPOINT, from: 2, cid: 99, digest, byteLength: 12345, signature: sig },
   { type: MessageType.STATE_REQUEST, from: 3 },
+  { type: MessageType.SYNC_REQUEST, from: 3, regency: 4 },
   { type: MessageType.STATE_CHUNK_REQUEST, from: 3, cid: 99, index: 2 },
   { type: MessageType.STATE_CHUNK, from: 2, cid: 99, index: 2, total: 5, bytes: new Uint8Array([1, 2, 3]) },
 ];
@@ -35,10 +36,14 @@ describe('codec', () => {
       assert.deepEqual(encodeMessage(back.message), bytes);
     }
     const stopData = samples[6] as Extract<Message, { type: 7 }>;
-    const sync: Message = { type: MessageType.SYNC, from: 2, regency: 2, stopData: [stopData, stopData], cid: 5, value: decision.value };
+    const sync: Message = { type: MessageType.SYNC, from: 2, regency: 2, stopData: [stopData, stopData], cid: 5, value: decision.value, signature: sig };
     const back = decodeMessage(encodeMessage(sync));
     assert.ok(back.ok);
     assert.deepEqual(encodeMessage(back.message), encodeMessage(sync));
+    const forward: Message = { type: MessageType.SYNC_FORWARD, from: 1, sync: sync as Extract<Message, { type: 8 }> };
+    const fwd = decodeMessage(encodeMessage(forward));
+    assert.ok(fwd.ok);
+    assert.deepEqual(encodeMessage(fwd.message), encodeMessage(forward));
   });
 
   it('rejects truncated, trailing, unknown and oversized input with a reason, never throwing', () => {

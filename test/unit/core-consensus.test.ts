@@ -195,3 +195,27 @@ describe('Mod-SMaRt leader change', () => {
     assert.deepEqual(histories(c)[3], histories(c)[0]);
   });
 });
+
+describe('a replica that missed a leader change', () => {
+  it('learns the new regency from a forwarded, signed SYNC and votes again', () => {
+    const c = new LocalCluster({ n: 4, replica: { requestTimeoutMs: 500, catchUpIntervalMs: 100 } });
+    c.clientSend(req(1, 1));
+    c.run();
+    // Replica 3 is cut off; the leader (0) stops proposing: 0, 1 and 2 change regency without 3.
+    c.filter = (e) => (e.to === 3 || e.from === 3 || (e.from === 0 && decode(e.bytes).type === MessageType.PROPOSE) ? null : e);
+    c.clientSend(req(1, 2));
+    c.advance(3000);
+    assert.deepEqual(c.replicas.map((r) => r.regency), [1, 1, 1, 0]);
+    c.filter = (e) => e;
+    c.clientSend(req(1, 3));
+    c.advance(2000);
+    assert.equal(c.replicas[3]!.regency, 1, 'replica 3 adopted regency 1');
+    assert.deepEqual(c.lastDecidedCids(), [2, 2, 2, 2]);
+    // From now on it votes: with replica 0 gone, 1, 2 and 3 still make a quorum.
+    c.crash(0);
+    c.clientSend(req(1, 4), [1, 2, 3]);
+    c.advance(1000);
+    assert.deepEqual(c.lastDecidedCids().slice(1), [3, 3, 3]);
+    assert.deepEqual(histories(c)[3], ['op-1-1', 'op-1-2', 'op-1-3', 'op-1-4']);
+  });
+});
