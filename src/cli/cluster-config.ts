@@ -48,6 +48,15 @@ export const ClusterConfigSchema = Type.Object(
     dataDir: Type.Optional(Type.String({ minLength: 1 })),
     /** Encrypt stored state with AES-256-GCM under a per-replica key (default true). */
     encryptAtRest: Type.Optional(Type.Boolean()),
+    /** The replicated service: the wallet (default, with its HTTPS API) or a no-op for `bench micro`. */
+    service: Type.Optional(
+      Type.Union([
+        Type.Object({ kind: Type.Literal('wallet') }, { additionalProperties: false }),
+        Type.Object({ kind: Type.Literal('noop'), replyBytes: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+      ]),
+    ),
+    /** Sign every reply (default true); off = channel-authenticated replies, BFT-SMaRt's default. */
+    signReplies: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

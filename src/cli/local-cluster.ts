@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { connect } from 'node:net';
 import { createClusterPki } from '../security/pki.ts';
 import { gatewayClientId, loadClusterConfig, type ClusterConfig } from './cluster-config.ts';
 import type { ByzantineBehaviour } from '../host/byzantine.ts';
@@ -29,6 +30,9 @@ export interface LocalClusterOptions {
   readonly requestTimeoutMs?: number;
   readonly checkpointPeriod?: number;
   readonly storage?: ClusterConfig['storage'];
+  readonly service?: ClusterConfig['service'];
+  readonly signReplies?: boolean;
+  readonly batchRequestsMax?: number;
   /** Extra environment for the replica processes. */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -67,6 +71,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(options.checkpointPeriod ? { checkpointPeriod: options.checkpointPeriod } : {}),
     ...(options.storage ? { storage: options.storage } : {}),
+    ...(options.service ? { service: options.service } : {}),
+    ...(options.signReplies === false ? { signReplies: false } : {}),
+    ...(options.batchRequestsMax ? { batchRequestsMax: options.batchRequestsMax } : {}),
   };
   const configPath = join(dir, 'cluster.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
@@ -113,9 +120,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       for (const [id] of processes) {
         for (;;) {
           try {
-            const res = await request(`${urls[id]}/health`, { dispatcher: agent, headersTimeout: 1000, bodyTimeout: 1000 });
-            await res.body.text();
-            if (res.statusCode === 200) break;
+            if (config.service?.kind === 'noop') {
+              // No HTTPS API: the replica is up once its TLS port accepts connections.
+              if (await portOpen(host, config.replicas[id]!.port)) break;
+            } else {
+              const res = await request(`${urls[id]}/health`, { dispatcher: agent, headersTimeout: 1000, bodyTimeout: 1000 });
+              await res.body.text();
+              if (res.statusCode === 200) break;
+            }
           } catch {
             /* not up yet */
           }
@@ -143,6 +155,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     },
   };
   return handle;
+}
+
+function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
 
 /** Reads a cluster's CA certificate (for CLI clients). */

@@ -106,6 +106,22 @@ bench
   .option('--json', 'print the results as JSON')
   .action(async (o) => (await import('./bench-seed.ts')).benchSeed(o));
 
+bench
+  .command('micro')
+  .description("BFT-SMaRt's ThroughputLatency shape: a no-op service, C closed-loop clients, n replicas over mutual TLS")
+  .option('--replicas <n>', 'replicas', int('replicas'), 4)
+  .option('--clients <c>', 'clients, each with its own id and connections', int('clients'), 1)
+  .option('--window <w>', 'requests each client keeps outstanding', int('window'), 1)
+  .option('--request-bytes <r>', 'request payload size', int('request-bytes'), 0)
+  .option('--reply-bytes <p>', 'reply size', int('reply-bytes'), 0)
+  .option('--warmup-s <s>', 'warm-up seconds', int('warmup-s'), 3)
+  .option('--measure-s <s>', 'measurement seconds', int('measure-s'), 10)
+  .option('--unordered', 'read-only requests without ordering')
+  .option('--signed-replies', 'replicas sign every reply and the client checks them')
+  .option('--base-port <port>', 'first replica port', int('port'), 15000)
+  .option('--json', 'one JSON object on stdout')
+  .action(async (o) => (await import('./bench-micro.ts')).benchMicro(o));
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

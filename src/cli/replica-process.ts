@@ -15,6 +15,7 @@ import { openReplicaStorage } from '../host/storage/open-storage.ts';
 import type { ByzantineBehaviour } from '../host/byzantine.ts';
 import { loadIdentity } from '../security/pki.ts';
 import { WalletService } from '../wallet/index.ts';
+import { NoopService } from '../noop/noop-service.ts';
 import { startGateway, type RunningGateway } from '../gateway/index.ts';
 import { gatewayClientId, type ClusterConfig } from './cluster-config.ts';
 import { connectProxy, replicaVerifier, type ConnectedProxy } from './proxy-transport.ts';
@@ -22,7 +23,8 @@ import { proxyBackend } from './proxy-backend.ts';
 
 export interface RunningReplica {
   readonly node: ReplicaNode;
-  readonly gateway: RunningGateway;
+  /** The HTTPS wallet API (absent for the no-op benchmark service). */
+  readonly gateway: RunningGateway | null;
   close(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
   const identity = loadIdentity(config.pkiDir, 'replica', id);
   const issuerPublicKey = ed25519PublicKeyToRaw(createPublicKey(readFileSync(join(config.pkiDir, 'issuer.pub'), 'utf8')));
   const view = makeView(config.replicas.map((r) => r.id), config.f);
-  const service = new WalletService({ issuerPublicKey });
+  const service = config.service?.kind === 'noop' ? new NoopService(config.service.replyBytes) : new WalletService({ issuerPublicKey });
   const storage = await openReplicaStorage(config.storage ?? { kind: 'embedded' }, {
     replicaId: id,
     dataDir: config.dataDir ?? join(config.pkiDir, '..', 'data'),
@@ -51,6 +53,7 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
         ...(config.requestTimeoutMs ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
         ...(config.batchRequestsMax ? { batchRequestsMax: config.batchRequestsMax } : {}),
         ...(config.checkpointPeriod ? { checkpointPeriod: config.checkpointPeriod } : {}),
+        ...(config.signReplies === false ? { signReplies: false } : {}),
       },
       addresses: config.replicas,
       tls: identity,
@@ -66,6 +69,10 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
     },
   );
   await node.start();
+  if (config.service?.kind === 'noop') {
+    logger.info({ replica: id, port: me.port, service: 'noop' }, 'replica started');
+    return { node, gateway: null, close: () => node.close() };
+  }
   const clientId = gatewayClientId(id);
   const client: ConnectedProxy = connectProxy(config, loadIdentity(config.pkiDir, 'client', clientId), { clientId }, logger);
   const gateway = await startGateway({

@@ -39,6 +39,11 @@ export interface ServiceProxyOptions {
   readonly unorderedTimeoutMs?: number;
   /** Ordered requests in flight at once (must not exceed the replicas' pendingPerClientMax). Default 128. */
   readonly outstandingMax?: number;
+  /**
+   * Check each reply's signature (default true). Off for clusters whose replicas do not
+   * sign replies: replies are then authenticated by their TLS channels only.
+   */
+  readonly verifyReplies?: boolean;
 }
 
 export interface ServiceProxyDependencies {
@@ -69,6 +74,7 @@ export class ServiceProxy {
   private readonly retransmitMs: number;
   private readonly unorderedTimeoutMs: number;
   private readonly outstandingMax: number;
+  private readonly verifyReplies: boolean;
   private nextSeq = 0;
   private nextUnorderedSeq = 0;
   private readonly ordered = new Map<number, Pending>();
@@ -91,6 +97,7 @@ export class ServiceProxy {
     this.retransmitMs = options.retransmitMs ?? 1000;
     this.unorderedTimeoutMs = options.unorderedTimeoutMs ?? 1000;
     this.outstandingMax = options.outstandingMax ?? 128;
+    this.verifyReplies = options.verifyReplies ?? true;
   }
 
   /**
@@ -149,7 +156,7 @@ export class ServiceProxy {
     const bytes = encodeMessage({ type: MessageType.REQUEST, clientId: this.clientId, session: this.session, seq, ordered, payload });
     return new Promise<VoteOutcome>((resolve, reject) => {
       const p: Pending = {
-        voter: new ReplyVoter({ clientId: this.clientId, session: this.session, seq, ordered }, this.members, threshold, this.deps.verifier, this.deps.hash),
+        voter: new ReplyVoter({ clientId: this.clientId, session: this.session, seq, ordered }, this.members, threshold, this.verifyReplies ? this.deps.verifier : null, this.deps.hash),
         bytes,
         replied: new Set(),
         resolve,

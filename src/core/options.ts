@@ -30,6 +30,12 @@ export interface ReplicaOptions {
   /** Minimum interval between two catch-up requests. */
   readonly catchUpIntervalMs: number;
   readonly limits: CodecLimits;
+  /**
+   * Sign every reply (Ed25519) so clients can show third parties who vouched for a
+   * result. Off: replies are authenticated by the client's TLS channel only, like
+   * BFT-SMaRt's default MAC-authenticated channels (the reply's signature field is zeros).
+   */
+  readonly signReplies: boolean;
   /** A checkpoint is taken after every `checkpointPeriod` instances (cid = k * period - 1). */
   readonly checkpointPeriod: number;
   /** A state transfer that makes no progress for this long tries another source. */
@@ -62,6 +68,7 @@ export const DEFAULT_OPTIONS: Omit<ReplicaOptions, 'id' | 'view'> = {
   decisionsKept: 4096,
   catchUpIntervalMs: 250,
   limits: DEFAULT_LIMITS,
+  signReplies: true,
   checkpointPeriod: 1024,
   stateTransferTimeoutMs: 2000,
   stateBytesMax: 4 * 1024 ** 3,

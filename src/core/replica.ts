@@ -289,7 +289,9 @@ export class Replica {
 
   /** Encodes and signs this replica's REPLY to `request`. */
   makeReply(request: Request, result: Uint8Array): Uint8Array {
-    const signature = this.deps.signer.sign(replySigningMessage(this.id, request.clientId, request.session, request.seq, request.ordered, this.deps.hash(result)));
+    const signature = this.options.signReplies
+      ? this.deps.signer.sign(replySigningMessage(this.id, request.clientId, request.session, request.seq, request.ordered, this.deps.hash(result)))
+      : UNSIGNED;
     return encodeMessage({
       type: MessageType.REPLY,
       replicaId: this.id,
@@ -413,6 +415,9 @@ export class Replica {
     return b.message;
   }
 }
+
+/** The signature field of a reply when replies are channel-authenticated only. */
+const UNSIGNED = new Uint8Array(64);
 
 export function newRound(regency: number): Round {
   return { regency, proposalDigest: null, awaiting: null, writes: new Map(), accepts: new Map(), writeSent: false, acceptSent: false };

@@ -1,0 +1,134 @@
+/**
+ * `bulwark bench micro`: BFT-SMaRt's ThroughputLatency benchmark, same shape: n replica
+ * processes over real mutual TLS running a no-op service, C closed-loop clients (each
+ * its own client id and connections, one request outstanding), request size R and reply
+ * size P bytes, a warm-up then a fixed measurement window.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { loadIdentity } from '../security/pki.ts';
+import { startLocalCluster } from './local-cluster.ts';
+import { connectProxy, type ConnectedProxy } from './proxy-transport.ts';
+import { cpuMs, latencySummary, sleep, type LatencyUs } from './bench-stats.ts';
+
+export interface MicroOptions {
+  replicas: number;
+  clients: number;
+  requestBytes: number;
+  replyBytes: number;
+  warmupS: number;
+  measureS: number;
+  unordered?: boolean;
+  /** Sign every reply and check the signatures (default: channel-authenticated, like BFT-SMaRt). */
+  signedReplies?: boolean;
+  /** Requests each client keeps outstanding (default 1: closed loop). */
+  window: number;
+  basePort: number;
+  json?: boolean;
+}
+
+export interface MicroResult {
+  replicas: number;
+  clients: number;
+  window: number;
+  requestBytes: number;
+  replyBytes: number;
+  ordered: boolean;
+  signedReplies: boolean;
+  throughputOpsPerS: number;
+  latencyUs: LatencyUs;
+  failures: number;
+  /** CPU use of each process over the window, in % of one core. */
+  cpuPercent: Record<string, number>;
+}
+
+export async function runMicro(o: MicroOptions): Promise<MicroResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-micro-'));
+  const clientIds = Array.from({ length: o.clients }, (_, i) => 3000 + i);
+  const cluster = await startLocalCluster({
+    dir,
+    replicas: o.replicas,
+    basePort: o.basePort,
+    apiBasePort: o.basePort + 500,
+    extraClients: clientIds,
+    service: { kind: 'noop', replyBytes: o.replyBytes },
+    signReplies: o.signedReplies ?? false,
+    storage: { kind: 'memory' },
+    env: { BULWARK_LOG_LEVEL: 'warn' },
+  });
+  const proxies: ConnectedProxy[] = [];
+  try {
+    await cluster.waitHealthy(60_000);
+    for (const id of clientIds) {
+      proxies.push(connectProxy(cluster.config, loadIdentity(cluster.config.pkiDir, 'client', id), { clientId: id, verifyReplies: o.signedReplies ?? false, invokeTimeoutMs: 30_000 }));
+    }
+    await sleep(500);
+    const payload = new Uint8Array(o.requestBytes);
+    let measuring = false;
+    let running = true;
+    let completed = 0;
+    let failures = 0;
+    const samples: number[] = [];
+    const loop = async (p: ConnectedProxy) => {
+      while (running) {
+        const t0 = performance.now();
+        try {
+          await (o.unordered ? p.proxy.invokeUnordered(payload) : p.proxy.invokeOrdered(payload));
+          if (measuring) {
+            completed++;
+            samples.push((performance.now() - t0) * 1000);
+          }
+        } catch {
+          if (measuring) failures++;
+        }
+      }
+    };
+    const loops = proxies.flatMap((p) => Array.from({ length: o.window }, () => loop(p)));
+    await sleep(o.warmupS * 1000);
+    const pids = new Map<string, number>([...cluster.processes].map(([id, c]) => [`replica-${id}`, c.pid!]));
+    pids.set('client', process.pid);
+    const cpu0 = new Map([...pids].map(([k, pid]) => [k, cpuMs(pid)]));
+    measuring = true;
+    const t0 = performance.now();
+    await sleep(o.measureS * 1000);
+    measuring = false;
+    const elapsedMs = performance.now() - t0;
+    const cpuPercent = Object.fromEntries([...pids].map(([k, pid]) => [k, Math.round(((cpuMs(pid) - cpu0.get(k)!) / elapsedMs) * 100)]));
+    running = false;
+    await Promise.race([Promise.all(loops), sleep(5000)]);
+    return {
+      replicas: o.replicas,
+      clients: o.clients,
+      window: o.window,
+      requestBytes: o.requestBytes,
+      replyBytes: o.replyBytes,
+      ordered: !o.unordered,
+      signedReplies: o.signedReplies ?? false,
+      throughputOpsPerS: Math.round((completed / elapsedMs) * 1000),
+      latencyUs: latencySummary(samples),
+      failures,
+      cpuPercent,
+    };
+  } finally {
+    for (const p of proxies) p.close();
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatMicro(r: MicroResult): string {
+  const l = r.latencyUs;
+  return [
+    `replicas ${r.replicas}, clients ${r.clients} x window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B, ${r.ordered ? 'ordered' : 'unordered'}, replies ${r.signedReplies ? 'signed' : 'channel-authenticated'}`,
+    `throughput ${r.throughputOpsPerS} ops/s, failures ${r.failures}`,
+    `latency us: avg ${l.avg}  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}`,
+    `cpu % of a core: ${Object.entries(r.cpuPercent).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  ].join('\n');
+}
+
+export async function benchMicro(o: MicroOptions): Promise<void> {
+  const r = await runMicro(o);
+  console.log(o.json ? JSON.stringify(r) : formatMicro(r));
+}
