@@ -85,7 +85,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 
   const startReplica = (id: number): ChildProcess => {
     const behaviour = options.byzantine?.get(id);
-    const args = ['--import', tsxLoader, mainPath, 'replica', '--config', configPath, '--id', String(id), ...(behaviour ? ['--byzantine', behaviour] : [])];
+    // BULWARK_REPLICA_NODE_ARGS adds Node flags to replica processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const nodeArgs = (process.env['BULWARK_REPLICA_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    const args = [...nodeArgs, '--import', tsxLoader, mainPath, 'replica', '--config', configPath, '--id', String(id), ...(behaviour ? ['--byzantine', behaviour] : [])];
     const log = openSync(logPaths[id]!, 'a');
     const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { ...process.env, ...options.env } });
     closeSync(log);

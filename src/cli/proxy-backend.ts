@@ -14,7 +14,11 @@ export function toVotedReply(o: VoteOutcome): VotedReply {
       seq: o.evidence.seq,
       ordered: o.evidence.ordered,
       resultDigest: b64u(o.evidence.resultDigest),
-      replicas: o.evidence.signatures.map((s) => ({ replicaId: s.replicaId, signature: b64u(s.signature) })),
+      replicas: o.evidence.signatures.map((s) => ({
+        replicaId: s.replicaId,
+        signature: b64u(s.signature),
+        proof: { index: s.proof.index, leafCount: s.proof.leafCount, siblings: s.proof.siblings.map(b64u) },
+      })),
     },
   };
 }

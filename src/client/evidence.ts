@@ -4,7 +4,8 @@
  */
 import type { Hasher, Verifier } from '../crypto/signature.ts';
 import { bytesEqual } from '../core/bytes.ts';
-import { replySigningMessage } from '../core/signing.ts';
+import { replyRootSigningMessage, replySigningMessage } from '../core/signing.ts';
+import { merkleLeaf, merkleRootOf } from '../core/merkle.ts';
 
 /** The JSON shape of `evidence` in gateway responses (binary fields base64url). */
 export interface EvidenceJson {
@@ -15,7 +16,8 @@ export interface EvidenceJson {
   /** The exact result bytes the replicas signed (base64url). */
   result: string;
   resultDigest: string;
-  replicas: { replicaId: number; signature: string }[];
+  /** Each replica's signature over its batch's reply-tree root, and this reply's path to it. */
+  replicas: { replicaId: number; signature: string; proof: { index: number; leafCount: number; siblings: string[] } }[];
 }
 
 /**
@@ -28,8 +30,12 @@ export function verifyEvidence(e: EvidenceJson, verifier: Verifier, hash: Hasher
   if (!bytesEqual(digest, Buffer.from(e.resultDigest, 'base64url'))) throw new Error('evidence: resultDigest is not the SHA-256 of result');
   const good = new Set<number>();
   for (const r of e.replicas) {
-    const message = replySigningMessage(r.replicaId, e.clientId, e.session, e.seq, e.ordered, digest);
-    if (!verifier.verify(r.replicaId, message, Buffer.from(r.signature, 'base64url'))) throw new Error(`evidence: replica ${r.replicaId}'s signature does not verify`);
+    const leaf = merkleLeaf(hash, replySigningMessage(r.replicaId, e.clientId, e.session, e.seq, e.ordered, digest));
+    const proof = { index: r.proof.index, leafCount: r.proof.leafCount, siblings: r.proof.siblings.map((s) => Buffer.from(s, 'base64url')) };
+    const root = merkleRootOf(hash, leaf, proof);
+    if (root.length === 0 || !verifier.verify(r.replicaId, replyRootSigningMessage(r.replicaId, root), Buffer.from(r.signature, 'base64url'))) {
+      throw new Error(`evidence: replica ${r.replicaId}'s signature does not verify`);
+    }
     good.add(r.replicaId);
   }
   if (good.size < needed) throw new Error(`evidence: ${good.size} replicas signed, ${needed} needed`);

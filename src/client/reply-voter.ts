@@ -6,16 +6,33 @@
 import type { Hasher, Verifier } from '../crypto/signature.ts';
 import { toHex } from '../core/bytes.ts';
 import type { Reply } from '../core/messages.ts';
-import { replySigningMessage } from '../core/signing.ts';
+import { replyRootSigningMessage, replySigningMessage } from '../core/signing.ts';
+import { merkleLeaf, merkleRootOf, type MerkleProof } from '../core/merkle.ts';
 
-/** Evidence a third party can check: which replicas signed this result. */
+/** Evidence a third party can check: which replicas signed this result (each over its batch's reply-tree root). */
 export interface ReplyEvidence {
   readonly clientId: number;
   readonly session: number;
   readonly seq: number;
   readonly ordered: boolean;
   readonly resultDigest: Uint8Array;
-  readonly signatures: readonly { readonly replicaId: number; readonly signature: Uint8Array }[];
+  readonly signatures: readonly { readonly replicaId: number; readonly signature: Uint8Array; readonly proof: MerkleProof }[];
+}
+
+/**
+ * Reply-tree roots already verified, per replica: every reply of a batch shares its
+ * root, so a client verifies one signature per replica per batch. Bounded.
+ */
+export class VerifiedRoots {
+  private readonly roots = new Set<string>();
+  constructor(private readonly max = 8192) {}
+  has(replicaId: number, root: Uint8Array): boolean {
+    return this.roots.has(`${replicaId}:${toHex(root)}`);
+  }
+  add(replicaId: number, root: Uint8Array): void {
+    if (this.roots.size >= this.max) this.roots.delete(this.roots.values().next().value as string);
+    this.roots.add(`${replicaId}:${toHex(root)}`);
+  }
 }
 
 export interface VoteOutcome {
@@ -28,7 +45,7 @@ export type ReplyRejection = 'wrong-request' | 'not-a-replica' | 'bad-signature'
 export class ReplyVoter {
   /** Replicas that replied, and the result digest (hex) each vouched for. */
   private readonly votes = new Map<number, string>();
-  private readonly byDigest = new Map<string, { result: Uint8Array; digest: Uint8Array; signatures: { replicaId: number; signature: Uint8Array }[] }>();
+  private readonly byDigest = new Map<string, { result: Uint8Array; digest: Uint8Array; signatures: { replicaId: number; signature: Uint8Array; proof: MerkleProof }[] }>();
 
   constructor(
     private readonly request: { clientId: number; session: number; seq: number; ordered: boolean },
@@ -36,6 +53,7 @@ export class ReplyVoter {
     private readonly threshold: number,
     private readonly verifier: Verifier | null,
     private readonly hash: Hasher,
+    private readonly verified: VerifiedRoots = new VerifiedRoots(),
   ) {}
 
   /** Number of distinct replicas that replied. */
@@ -62,14 +80,19 @@ export class ReplyVoter {
     const digest = this.hash(reply.result);
     // Without a verifier, replies are trusted as far as their TLS channel authenticates them.
     if (this.verifier) {
-      const message = replySigningMessage(reply.replicaId, q.clientId, q.session, q.seq, q.ordered, digest);
-      if (!this.verifier.verify(reply.replicaId, message, reply.signature)) return 'bad-signature';
+      const leaf = merkleLeaf(this.hash, replySigningMessage(reply.replicaId, q.clientId, q.session, q.seq, q.ordered, digest));
+      const root = merkleRootOf(this.hash, leaf, reply.proof);
+      if (root.length === 0) return 'bad-signature';
+      if (!this.verified.has(reply.replicaId, root)) {
+        if (!this.verifier.verify(reply.replicaId, replyRootSigningMessage(reply.replicaId, root), reply.signature)) return 'bad-signature';
+        this.verified.add(reply.replicaId, root);
+      }
     }
     const key = toHex(digest);
     this.votes.set(reply.replicaId, key);
     let entry = this.byDigest.get(key);
     if (!entry) this.byDigest.set(key, (entry = { result: reply.result, digest, signatures: [] }));
-    entry.signatures.push({ replicaId: reply.replicaId, signature: reply.signature });
+    entry.signatures.push({ replicaId: reply.replicaId, signature: reply.signature, proof: reply.proof });
     if (entry.signatures.length < this.threshold) return null;
     return {
       result: entry.result,

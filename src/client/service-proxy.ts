@@ -13,7 +13,7 @@ import { decodeMessage, encodeMessage } from '../core/codec.ts';
 import { MessageType, type Reply } from '../core/messages.ts';
 import { byzantineQuorum, correctWitnesses, type View } from '../core/view.ts';
 import { BftError } from './errors.ts';
-import { ReplyVoter, type VoteOutcome } from './reply-voter.ts';
+import { ReplyVoter, VerifiedRoots, type VoteOutcome } from './reply-voter.ts';
 
 export interface ProxyTransport {
   /** Sends bytes to one replica, best effort (the transport reconnects underneath). */
@@ -81,6 +81,7 @@ export class ServiceProxy {
   private readonly unordered = new Map<number, Pending>();
   private readonly waiting: (() => void)[] = [];
   private closed = false;
+  private readonly verifiedRoots = new VerifiedRoots();
   /** Replies dropped, by reason (for diagnostics). */
   readonly rejectedReplies = new Map<string, number>();
 
@@ -156,7 +157,7 @@ export class ServiceProxy {
     const bytes = encodeMessage({ type: MessageType.REQUEST, clientId: this.clientId, session: this.session, seq, ordered, payload });
     return new Promise<VoteOutcome>((resolve, reject) => {
       const p: Pending = {
-        voter: new ReplyVoter({ clientId: this.clientId, session: this.session, seq, ordered }, this.members, threshold, this.verifyReplies ? this.deps.verifier : null, this.deps.hash),
+        voter: new ReplyVoter({ clientId: this.clientId, session: this.session, seq, ordered }, this.members, threshold, this.verifyReplies ? this.deps.verifier : null, this.deps.hash, this.verifiedRoots),
         bytes,
         replied: new Set(),
         resolve,

@@ -7,6 +7,7 @@
  * The same message always encodes to the same bytes.
  */
 import { ByteReader, ByteWriter, DecodeError } from './bytes.ts';
+import type { MerkleProof } from './merkle.ts';
 import {
   MessageType,
   type Batch,
@@ -179,7 +180,10 @@ export function encodeMessage(m: Message): Uint8Array {
       writeRequestBody(w, m);
       break;
     case MessageType.REPLY:
-      w.u8(m.type).u32(m.replicaId).u32(m.clientId).u53(m.session).u53(m.seq).u8(m.ordered ? 1 : 0).bytes(m.result).raw(m.signature);
+      w.u8(m.type).u32(m.replicaId).u32(m.clientId).u53(m.session).u53(m.seq).u8(m.ordered ? 1 : 0).bytes(m.result);
+      w.u32(m.proof.index).u32(m.proof.leafCount).u8(m.proof.siblings.length);
+      for (const s of m.proof.siblings) w.raw(s);
+      w.raw(m.signature);
       break;
     case MessageType.PROPOSE:
       w.u8(m.type).u32(m.from).u53(m.cid).u53(m.regency).bytes(m.value);
@@ -236,6 +240,16 @@ function readRequestBody(r: ByteReader, limits: CodecLimits): Request {
   if (flags > 1) throw new DecodeError(`unknown request flags ${flags}`);
   const payload = r.bytes(limits.payloadBytesMax, 'payload');
   return { type: MessageType.REQUEST, clientId, session, seq, ordered: flags === 1, payload };
+}
+
+function readProof(r: ByteReader): MerkleProof {
+  const index = r.u32('proof index');
+  const leafCount = r.u32('proof leaf count');
+  const n = r.u8('proof length');
+  if (n > 32) throw new DecodeError(`a Merkle proof of ${n} levels`);
+  const siblings: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) siblings.push(r.raw(DIGEST_BYTES, 'proof sibling'));
+  return { index, leafCount, siblings };
 }
 
 function readVotes(r: ByteReader, limits: CodecLimits, what: string): SignedVote[] {
@@ -316,6 +330,7 @@ export function decodeMessage(bytes: Uint8Array, limits: CodecLimits = DEFAULT_L
             return f === 1;
           })(),
           result: r.bytes(limits.resultBytesMax, 'result'),
+          proof: readProof(r),
           signature: r.raw(SIGNATURE_BYTES, 'signature'),
         };
         m = reply;

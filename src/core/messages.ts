@@ -1,3 +1,5 @@
+import type { MerkleProof } from './merkle.ts';
+
 /**
  * Protocol messages: one tagged type each, named after Mod-SMaRt (Sousa & Bessani,
  * EDCC 2012) and BFT-SMaRt. Encodings live in `codec.ts`, signed payloads in `signing.ts`.
@@ -53,7 +55,9 @@ export interface Reply {
   readonly seq: number;
   readonly ordered: boolean;
   readonly result: Uint8Array;
-  /** Ed25519 over `replySigningMessage(...)`. */
+  /** Path from this reply's leaf to the root of its batch's reply tree (merkle.ts). */
+  readonly proof: MerkleProof;
+  /** Ed25519 over `replyRootSigningMessage(replica, root)`; zeros when replies are channel-authenticated. */
   readonly signature: Uint8Array;
 }
 

@@ -23,7 +23,7 @@ import { MessageType, type Batch, type Checkpoint, type Decision, type Message, 
 import type { ReplicaDependencies, ReplicaOptions } from './options.ts';
 import { emptyReady, type CoreEvent, type DurableRecord, type Ready } from './ready.ts';
 import { Sessions } from './sessions.ts';
-import { replySigningMessage } from './signing.ts';
+import { encodeReplies, type ReplySigning } from './replies.ts';
 import { byzantineQuorum, correctWitnesses, isMember, leaderOf, type View } from './view.ts';
 import { onAccept, onPropose, onWrite, proposeIfLeader, type Round } from './normal-case.ts';
 import { maybeRequestSync, onStop, onStopData, onSync, onSyncForward, onSyncRequest, sendStop } from './synchronization.ts';
@@ -260,17 +260,13 @@ export class Replica {
     // A decided batch was validated by at least f+1 correct replicas against the same
     // state, so a sequence error here means more than f Byzantine replicas.
     if (invalid !== null) throw new Error(`safety violated: decided batch ${decision.cid} is invalid here: ${invalid}`);
-    batch.requests.forEach((request, indexInBatch) => {
-      const result = this.deps.service.executeOrdered(request.payload, {
-        cid: decision.cid,
-        indexInBatch,
-        clientId: request.clientId,
-        seq: request.seq,
-        timestampMs: batch.timestampMs,
-      });
-      const replyBytes = this.makeReply(request, result);
-      this.sessions.recordExecuted(request, replyBytes);
-      if (!this.recovering) this.ready.replies.push({ clientId: request.clientId, bytes: replyBytes });
+    const results = batch.requests.map((request, indexInBatch) =>
+      this.deps.service.executeOrdered(request.payload, { cid: decision.cid, indexInBatch, clientId: request.clientId, seq: request.seq, timestampMs: batch.timestampMs }),
+    );
+    const replies = encodeReplies(this.replySigning, batch.requests, results);
+    batch.requests.forEach((request, i) => {
+      this.sessions.recordExecuted(request, replies[i]!);
+      if (!this.recovering) this.ready.replies.push({ clientId: request.clientId, bytes: replies[i]! });
     });
     this.lastDecided = decision;
     this.lastTimestampMs = batch.timestampMs;
@@ -287,21 +283,8 @@ export class Replica {
     }
   }
 
-  /** Encodes and signs this replica's REPLY to `request`. */
-  makeReply(request: Request, result: Uint8Array): Uint8Array {
-    const signature = this.options.signReplies
-      ? this.deps.signer.sign(replySigningMessage(this.id, request.clientId, request.session, request.seq, request.ordered, this.deps.hash(result)))
-      : UNSIGNED;
-    return encodeMessage({
-      type: MessageType.REPLY,
-      replicaId: this.id,
-      clientId: request.clientId,
-      session: request.session,
-      seq: request.seq,
-      ordered: request.ordered,
-      result,
-      signature,
-    });
+  get replySigning(): ReplySigning {
+    return { replicaId: this.id, signer: this.deps.signer, hash: this.deps.hash, sign: this.options.signReplies };
   }
 
   // ------------------------------------------------------------ inputs
@@ -338,7 +321,7 @@ export class Replica {
     if (m.clientId !== clientId) return this.drop(from, `request claims client ${m.clientId} on client ${clientId}'s channel`);
     if (!m.ordered) {
       const result = this.deps.service.executeUnordered(m.payload, { clientId, seq: m.seq });
-      this.ready.replies.push({ clientId, bytes: this.makeReply(m, result) });
+      this.ready.replies.push({ clientId, bytes: encodeReplies(this.replySigning, [m], [result])[0]! });
       return;
     }
     const admission = this.sessions.admit(m, this.nowMs);
@@ -415,9 +398,6 @@ export class Replica {
     return b.message;
   }
 }
-
-/** The signature field of a reply when replies are channel-authenticated only. */
-const UNSIGNED = new Uint8Array(64);
 
 export function newRound(regency: number): Round {
   return { regency, proposalDigest: null, awaiting: null, writes: new Map(), accepts: new Map(), writeSent: false, acceptSent: false };

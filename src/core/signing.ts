@@ -9,6 +9,7 @@ const encoder = new TextEncoder();
 const TAG_WRITE = encoder.encode('bulwark/write/v1');
 const TAG_ACCEPT = encoder.encode('bulwark/accept/v1');
 const TAG_REPLY = encoder.encode('bulwark/reply/v1');
+const TAG_REPLY_ROOT = encoder.encode('bulwark/replies/v1');
 
 /** What a WRITE or ACCEPT signature covers: (type, cid, regency, digest of the value). */
 export function voteSigningMessage(type: typeof MessageType.WRITE | typeof MessageType.ACCEPT, cid: number, regency: number, digest: Uint8Array): Uint8Array {
@@ -21,7 +22,15 @@ export function voteSigningMessage(type: typeof MessageType.WRITE | typeof Messa
 }
 
 /**
- * What a replica's REPLY signature covers: (replica, client, session, seq, ordered, SHA-256 of the result).
+ * What a replica signs for a batch of replies: the root of the Merkle tree whose leaves
+ * are the replies' `replySigningMessage`s (merkle.ts). One signature per batch.
+ */
+export function replyRootSigningMessage(replicaId: number, root: Uint8Array): Uint8Array {
+  return new ByteWriter(64).raw(TAG_REPLY_ROOT).u32(replicaId).raw(root).finish();
+}
+
+/**
+ * A Merkle leaf of a replica's reply: (replica, client, session, seq, ordered, SHA-256 of the result).
  * A client that does not trust the replica it talks to checks f+1 of these.
  */
 export function replySigningMessage(replicaId: number, clientId: number, session: number, seq: number, ordered: boolean, resultDigest: Uint8Array): Uint8Array {

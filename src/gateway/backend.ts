@@ -40,8 +40,11 @@ export interface ReplyEvidence {
   ordered?: boolean;
   /** base64url SHA-256 of `result`. */
   resultDigest: string;
-  /** base64url Ed25519 signature of each replica over the reply signing message. */
-  replicas: { replicaId: number; signature: string }[];
+  /**
+   * Each replica's base64url Ed25519 signature over the root of its batch's reply tree,
+   * and this reply's Merkle path to that root (src/core/merkle.ts).
+   */
+  replicas: { replicaId: number; signature: string; proof: { index: number; leafCount: number; siblings: string[] } }[];
 }
 
 /**

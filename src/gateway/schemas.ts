@@ -108,7 +108,15 @@ export const Evidence = Type.Object(
     replicas: Type.Array(
       Type.Object({
         replicaId: Type.Integer(),
-        signature: Type.String({ description: "base64url Ed25519 signature of the replica over the reply signing message" }),
+        signature: Type.String({ description: "base64url Ed25519 signature of the replica over the root of its batch's reply tree" }),
+        proof: Type.Object(
+          {
+            index: Type.Integer({ description: "this reply's leaf position" }),
+            leafCount: Type.Integer({ description: 'leaves in the reply tree' }),
+            siblings: Type.Array(Type.String(), { description: 'base64url sibling hashes, leaf level first' }),
+          },
+          { description: "Path from this reply's leaf (H(0x00 || reply signing message)) to the signed root" },
+        ),
       }),
     ),
   },

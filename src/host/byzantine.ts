@@ -6,7 +6,8 @@
 import { decodeMessage, encodeMessage } from '../core/codec.ts';
 import { MessageType } from '../core/messages.ts';
 import type { Ready } from '../core/ready.ts';
-import { replySigningMessage } from '../core/signing.ts';
+import { replyRootSigningMessage, replySigningMessage } from '../core/signing.ts';
+import { merkleLeaf, SINGLE_LEAF } from '../core/merkle.ts';
 import type { Hasher, Signer } from '../crypto/signature.ts';
 
 export const BYZANTINE_BEHAVIOURS = ['wrong-results', 'silent'] as const;
@@ -27,8 +28,10 @@ export function applyByzantine(behaviour: ByzantineBehaviour, ready: Ready, repl
     if (!d.ok || d.message.type !== MessageType.REPLY) return r;
     const m = d.message;
     const result = enc.encode(`{"ok":false,"error":{"code":"LIE","message":"replica ${replicaId} lies"}}`);
-    const signature = signer.sign(replySigningMessage(replicaId, m.clientId, m.session, m.seq, m.ordered, hash(result)));
-    return { clientId: r.clientId, bytes: encodeMessage({ ...m, result, signature }) };
+    // A valid one-leaf reply tree over the lie: only voting can catch it.
+    const root = merkleLeaf(hash, replySigningMessage(replicaId, m.clientId, m.session, m.seq, m.ordered, hash(result)));
+    const signature = signer.sign(replyRootSigningMessage(replicaId, root));
+    return { clientId: r.clientId, bytes: encodeMessage({ ...m, result, proof: SINGLE_LEAF, signature }) };
   });
   return { ...ready, replies };
 }

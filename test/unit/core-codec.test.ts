@@ -11,7 +11,8 @@ const decision = { cid: 4, regency: 1, value: encodeBatch({ timestampMs: 5, requ
 
 const samples: Message[] = [
   request,
-  { type: MessageType.REPLY, replicaId: 2, clientId: 7, session: 1, seq: 3, ordered: false, result: new Uint8Array([4]), signature: sig },
+  { type: MessageType.REPLY, replicaId: 2, clientId: 7, session: 1, seq: 3, ordered: false, result: new Uint8Array([4]), proof: { index: 0, leafCount: 1, siblings: [] }, signature: sig },
+  { type: MessageType.REPLY, replicaId: 2, clientId: 7, session: 1, seq: 3, ordered: true, result: new Uint8Array([4]), proof: { index: 2, leafCount: 3, siblings: [digest, digest] }, signature: sig },
   { type: MessageType.PROPOSE, from: 0, cid: 4, regency: 0, value: decision.value },
   { type: MessageType.WRITE, from: 1, cid: 4, regency: 0, digest, signature: sig },
   { type: MessageType.ACCEPT, from: 1, cid: 4, regency: 0, digest, signature: sig },
@@ -35,7 +36,7 @@ describe('codec', () => {
       assert.ok(back.ok, `type ${m.type}: ${!back.ok && back.reason}`);
       assert.deepEqual(encodeMessage(back.message), bytes);
     }
-    const stopData = samples[6] as Extract<Message, { type: 7 }>;
+    const stopData = samples.find((m) => m.type === MessageType.STOPDATA) as Extract<Message, { type: 7 }>;
     const sync: Message = { type: MessageType.SYNC, from: 2, regency: 2, stopData: [stopData, stopData], cid: 5, value: decision.value, signature: sig };
     const back = decodeMessage(encodeMessage(sync));
     assert.ok(back.ok);

@@ -48,7 +48,7 @@ class CountingBackend implements WalletBackend {
   private answer(operation: Uint8Array): VotedReply {
     this.operations.push(Buffer.from(operation).toString('utf8'));
     const result = new TextEncoder().encode(JSON.stringify({ ok: true, value: { entries: [] } }));
-    return { result, evidence: { clientId: 5, seq: this.operations.length, resultDigest: 'd', replicas: [{ replicaId: 0, signature: 's' }] } };
+    return { result, evidence: { clientId: 5, seq: this.operations.length, resultDigest: 'd', replicas: [{ replicaId: 0, signature: 's', proof: { index: 0, leafCount: 1, siblings: [] } }] } };
   }
 }
 

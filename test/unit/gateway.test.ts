@@ -16,8 +16,8 @@ const EVIDENCE: ReplyEvidence = {
   ordered: true,
   resultDigest: Buffer.alloc(32, 3).toString('base64url'),
   replicas: [
-    { replicaId: 0, signature: Buffer.alloc(64, 1).toString('base64url') },
-    { replicaId: 2, signature: Buffer.alloc(64, 2).toString('base64url') },
+    { replicaId: 0, signature: Buffer.alloc(64, 1).toString('base64url'), proof: { index: 0, leafCount: 1, siblings: [] } },
+    { replicaId: 2, signature: Buffer.alloc(64, 2).toString('base64url'), proof: { index: 1, leafCount: 2, siblings: [Buffer.alloc(32, 9).toString('base64url')] } },
   ],
 };
 // Canonical base64url of a 32-byte key and a 64-byte signature (the gateway checks only shapes).
