@@ -89,7 +89,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const nodeArgs = (process.env['BULWARK_REPLICA_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
     const args = [...nodeArgs, '--import', tsxLoader, mainPath, 'replica', '--config', configPath, '--id', String(id), ...(behaviour ? ['--byzantine', behaviour] : [])];
     const log = openSync(logPaths[id]!, 'a');
-    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { ...process.env, ...options.env } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { ...process.env, BULWARK_EXIT_WITH_PARENT: '1', ...options.env } });
     closeSync(log);
     processes.set(id, child);
     child.once('exit', () => {

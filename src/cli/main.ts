@@ -122,6 +122,19 @@ bench
   .option('--json', 'one JSON object on stdout')
   .action(async (o) => (await import('./bench-micro.ts')).benchMicro(o));
 
+bench
+  .command('limit')
+  .description("the machine's ceiling for this message pattern: one client, n echo servers over the same TLS transport and codec, no consensus")
+  .option('--replicas <n>', 'servers', int('replicas'), 4)
+  .option('--window <w>', 'requests in flight', int('window'), 100)
+  .option('--request-bytes <r>', 'request payload size', int('request-bytes'), 0)
+  .option('--reply-bytes <p>', 'reply size', int('reply-bytes'), 0)
+  .option('--warmup-s <s>', 'warm-up seconds', int('warmup-s'), 2)
+  .option('--measure-s <s>', 'measurement seconds', int('measure-s'), 5)
+  .option('--base-port <port>', 'first server port', int('port'), 15800)
+  .option('--json', 'one JSON object on stdout')
+  .action(async (o) => (await import('./bench-limit.ts')).benchLimit(o));
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

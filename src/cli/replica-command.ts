@@ -12,4 +12,12 @@ export async function replicaCommand(o: { config: string; id: number; byzantine?
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
+  if (process.env['BULWARK_EXIT_WITH_PARENT'] === '1') {
+    // Started by a local cluster (bulwark start, a benchmark, a test): if that process dies
+    // without stopping us (SIGKILL, a timeout), do not linger as an orphan.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) void stop();
+    }, 500).unref();
+  }
 }

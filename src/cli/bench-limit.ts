@@ -1,0 +1,133 @@
+/**
+ * `bulwark bench limit`: the machine's ceiling for Bulwark's message pattern. One client
+ * process sends each request to n server processes (same TLS transport and codec as the
+ * replicas, no consensus) and waits for all n replies; `window` requests in flight.
+ * `bench micro`'s figure is read as a fraction of this one.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { encodeMessage } from '../core/codec.ts';
+import { MessageType } from '../core/messages.ts';
+import { decodeMessage } from '../core/codec.ts';
+import { TlsConnector } from '../host/transport/index.ts';
+import { createClusterPki, loadIdentity } from '../security/pki.ts';
+import { cpuMs, latencySummary, sleep, type LatencyUs } from './bench-stats.ts';
+
+export interface LimitOptions {
+  replicas: number;
+  window: number;
+  requestBytes: number;
+  replyBytes: number;
+  warmupS: number;
+  measureS: number;
+  basePort: number;
+  json?: boolean;
+}
+
+export interface LimitResult {
+  replicas: number;
+  window: number;
+  requestBytes: number;
+  replyBytes: number;
+  throughputOpsPerS: number;
+  latencyUs: LatencyUs;
+  cpuPercent: Record<string, number>;
+}
+
+const serverPath = fileURLToPath(new URL('./echo-server.ts', import.meta.url));
+const tsxLoader = import.meta.resolve('tsx');
+
+export async function runLimit(o: LimitOptions): Promise<LimitResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-limit-'));
+  const servers: ChildProcess[] = [];
+  const connectors: TlsConnector[] = [];
+  try {
+    await createClusterPki(dir, { replicas: o.replicas, clients: [4000] });
+    for (let id = 0; id < o.replicas; id++) {
+      const child = spawn(process.execPath, ['--import', tsxLoader, serverPath, dir, String(id), String(o.basePort + id), String(o.replyBytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      servers.push(child);
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`echo server ${id} exited (${code})`)));
+      });
+    }
+    const pending = new Map<number, { replies: number; t0: number; done: () => void }>();
+    const credentials = loadIdentity(dir, 'client', 4000);
+    for (let id = 0; id < o.replicas; id++) {
+      const c = new TlsConnector(credentials, {
+        logger: { debug() {}, info() {}, warn() {} },
+        onFrame: (_p, frame) => {
+          const d = decodeMessage(frame);
+          if (!d.ok || d.message.type !== MessageType.REPLY) return;
+          const p = pending.get(d.message.seq);
+          if (p && ++p.replies === o.replicas) {
+            pending.delete(d.message.seq);
+            p.done();
+          }
+        },
+      });
+      c.connect({ host: '127.0.0.1', port: o.basePort + id, expected: { role: 'replica', id } });
+      connectors.push(c);
+    }
+    await sleep(500);
+    const payload = new Uint8Array(o.requestBytes);
+    let seq = 0;
+    let running = true;
+    let measuring = false;
+    let completed = 0;
+    const samples: number[] = [];
+    const one = (): Promise<void> =>
+      new Promise((resolve) => {
+        const s = ++seq;
+        const t0 = performance.now();
+        pending.set(s, {
+          replies: 0,
+          t0,
+          done: () => {
+            if (measuring) {
+              completed++;
+              samples.push((performance.now() - t0) * 1000);
+            }
+            resolve();
+          },
+        });
+        const bytes = encodeMessage({ type: MessageType.REQUEST, clientId: 4000, session: 1, seq: s, ordered: true, payload });
+        for (const c of connectors) c.send(bytes);
+      });
+    const loops = Array.from({ length: o.window }, async () => {
+      while (running) await one();
+    });
+    await sleep(o.warmupS * 1000);
+    const pids = new Map<string, number>(servers.map((c, i) => [`server-${i}`, c.pid!]));
+    pids.set('client', process.pid);
+    const cpu0 = new Map([...pids].map(([k, pid]) => [k, cpuMs(pid)]));
+    measuring = true;
+    const t0 = performance.now();
+    await sleep(o.measureS * 1000);
+    measuring = false;
+    const elapsedMs = performance.now() - t0;
+    const cpuPercent = Object.fromEntries([...pids].map(([k, pid]) => [k, Math.round(((cpuMs(pid) - cpu0.get(k)!) / elapsedMs) * 100)]));
+    running = false;
+    await Promise.race([Promise.all(loops), sleep(2000)]);
+    return { replicas: o.replicas, window: o.window, requestBytes: o.requestBytes, replyBytes: o.replyBytes, throughputOpsPerS: Math.round((completed / elapsedMs) * 1000), latencyUs: latencySummary(samples), cpuPercent };
+  } finally {
+    await Promise.all(connectors.map((c) => c.close()));
+    for (const s of servers) s.kill('SIGTERM');
+    await Promise.all(servers.map((s) => (s.exitCode === null ? new Promise((r) => s.once('exit', r)) : undefined)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchLimit(o: LimitOptions): Promise<void> {
+  const r = await runLimit(o);
+  if (o.json) return console.log(JSON.stringify(r));
+  const l = r.latencyUs;
+  console.log(`limit: ${r.replicas} servers, window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B (TLS 1.3, same codec, no consensus)`);
+  console.log(`throughput ${r.throughputOpsPerS} requests/s (each answered by all ${r.replicas})`);
+  console.log(`latency us: avg ${l.avg}  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}`);
+  console.log(`cpu % of a core: ${Object.entries(r.cpuPercent).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
