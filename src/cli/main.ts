@@ -135,6 +135,21 @@ bench
   .option('--json', 'one JSON object on stdout')
   .action(async (o) => (await import('./bench-limit.ts')).benchLimit(o));
 
+bench
+  .command('wallet')
+  .description('signed wallet operations through every replica\'s HTTPS API: transfers, or the SmallBank mix')
+  .addOption(new Option('--workload <w>', 'transfers or smallbank').choices(['transfers', 'smallbank']).default('transfers'))
+  .option('--clients <c>', 'concurrent closed-loop clients', int('clients'), 32)
+  .option('--accounts-per-client <a>', 'accounts (transfers) or customers (smallbank) each client owns', int('accounts'), 4)
+  .option('--warmup-s <s>', 'warm-up seconds', int('warmup-s'), 3)
+  .option('--measure-s <s>', 'measurement seconds', int('measure-s'), 10)
+  .addOption(new Option('--storage <kind>', 'replica storage').choices(['embedded', 'memory', 'redis']).default('embedded'))
+  .option('--redis-url <url>', 'Redis server for --storage redis (appendfsync always)')
+  .option('--verify', 'check every answer\'s f+1 signatures in the client, like the CLI')
+  .option('--base-port <port>', 'first replica port', int('port'), 16000)
+  .option('--json', 'one JSON object on stdout')
+  .action(async (o) => (await import('./bench-wallet.ts')).benchWallet(o));
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -1,0 +1,228 @@
+/**
+ * `bulwark bench wallet`: the real job — signed wallet operations through the HTTPS API
+ * of all replicas, many concurrent closed-loop clients, on a pre-created population.
+ *
+ * Workloads:
+ * - `transfers`: owner-signed transfers between random accounts (every replica verifies
+ *   every signature).
+ * - `smallbank`: the SmallBank mix (Alomari et al., ICDE 2008) mapped onto the wallet —
+ *   each customer has `<c>-chk` and `<c>-sav` accounts:
+ *   Balance 15 % (read both accounts), DepositChecking 15 % (issuer deposit into chk),
+ *   TransactSavings 15 % (issuer deposit into sav: the wallet has no withdrawals),
+ *   (both deposits go to the client's own customer: issuer nonces must arrive in order),
+ *   Amalgamate 15 % (transfer sav -> another customer's chk), WriteCheck 15 % (transfer
+ *   chk -> the bank's account), SendPayment 25 % (transfer chk -> another customer's chk);
+ *   25 % of the customers picked as counterparties come from a hot set of 10.
+ * Sources of transfers are owned by the client that signs them (nonces must increase per
+ * account), so clients never race on a nonce. Operations are signed before the window.
+ */
+import { generateKeyPairSync, createPrivateKey, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { depositOperation, registerOperation, transferOperation } from '../wallet/index.ts';
+import { startLocalCluster } from './local-cluster.ts';
+import { replicaVerifier } from './proxy-transport.ts';
+import { WalletHttp } from './wallet-http.ts';
+import { cpuMs, latencySummary, sleep, type LatencyUs } from './bench-stats.ts';
+import type { ClusterConfig } from './cluster-config.ts';
+
+export interface WalletBenchOptions {
+  workload: 'transfers' | 'smallbank';
+  clients: number;
+  /** Customers (smallbank) or accounts (transfers) per client. */
+  accountsPerClient: number;
+  warmupS: number;
+  measureS: number;
+  storage: 'embedded' | 'memory' | 'redis';
+  redisUrl?: string;
+  basePort: number;
+  /** Check every answer's evidence (f+1 replica signatures) in the client, like the CLI. */
+  verify?: boolean;
+  json?: boolean;
+}
+
+type OpKind = 'transfer' | 'balance' | 'deposit-checking' | 'transact-savings' | 'amalgamate' | 'write-check' | 'send-payment';
+
+export interface WalletBenchResult {
+  workload: string;
+  clients: number;
+  storage: string;
+  throughputOpsPerS: number;
+  failures: number;
+  perOperation: Record<string, { count: number; latencyUs: LatencyUs }>;
+  cpuPercent: Record<string, number>;
+}
+
+/** A deterministic PRNG (mulberry32), so a run's operation mix is reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Account {
+  id: string;
+  key: KeyObject;
+  nonce: number;
+}
+
+type Call = { kind: OpKind; run: (http: WalletHttp) => Promise<unknown> };
+
+export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-wallet-bench-'));
+  const storage: ClusterConfig['storage'] = o.storage === 'redis' ? { kind: 'redis', url: o.redisUrl ?? 'redis://127.0.0.1:6379' } : { kind: o.storage };
+  const cluster = await startLocalCluster({ dir, replicas: 4, basePort: o.basePort, apiBasePort: o.basePort + 500, storage, env: { BULWARK_LOG_LEVEL: 'warn' } });
+  const verifier = o.verify ? replicaVerifier(cluster.config) : undefined;
+  const https = cluster.urls.map((url) => new WalletHttp({ url, caPem: cluster.caPem, ...(verifier ? { verifier, f: cluster.config.f } : {}), connections: Math.max(4, Math.ceil(o.clients / 4) + 2) }));
+  try {
+    await cluster.waitHealthy(60_000);
+    const issuer = createPrivateKey(readFileSync(join(cluster.config.pkiDir, 'issuer.key'), 'utf8'));
+    const issuerNonce = new Map<string, number>();
+    const deposit = (id: string, amount: bigint) => {
+      const nonce = (issuerNonce.get(id) ?? 0) + 1;
+      issuerNonce.set(id, nonce);
+      const op = depositOperation(id, amount, nonce, issuer);
+      return (h: WalletHttp) => h.call('POST', `/accounts/${id}/deposits`, { amount: op.amount, nonce, signature: op.signature });
+    };
+    // Population: per client, its own accounts (smallbank: chk + sav per customer), plus the bank's account.
+    const names = o.workload === 'smallbank' ? ['chk', 'sav'] : ['acct'];
+    const owned: Account[][] = [];
+    const setup: ((h: WalletHttp) => Promise<unknown>)[] = [];
+    for (let c = 0; c < o.clients; c++) {
+      const mine: Account[] = [];
+      for (let i = 0; i < o.accountsPerClient; i++) {
+        for (const n of names) {
+          const kp = generateKeyPairSync('ed25519');
+          const id = `c${c}-${i}-${n}`;
+          mine.push({ id, key: kp.privateKey, nonce: 0 });
+          const reg = registerOperation(id, kp);
+          setup.push((h) => h.call('POST', '/accounts', { accountId: id, publicKey: reg.publicKey, signature: reg.signature }));
+        }
+      }
+      owned.push(mine);
+    }
+    const bankKp = generateKeyPairSync('ed25519');
+    const bankReg = registerOperation('bank', bankKp);
+    setup.push((h) => h.call('POST', '/accounts', { accountId: 'bank', publicKey: bankReg.publicKey, signature: bankReg.signature }));
+    await runParallel(setup, https, 64);
+    await runParallel(owned.flat().map((a) => deposit(a.id, 1_000_000_000n)), https, 64);
+
+    const all = owned.flat();
+    const customers = o.workload === 'smallbank' ? all.filter((a) => a.id.endsWith('-chk')).map((a) => a.id.slice(0, -4)) : [];
+    const hot = customers.slice(0, 10);
+    const rnd = prng(42);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const counterparty = (): string => (rnd() < 0.25 && hot.length > 0 ? pick(hot) : pick(customers));
+    const transfer = (from: Account, to: string, amount: bigint, kind: OpKind): Call => {
+      from.nonce++;
+      const op = transferOperation(from.id, to, amount, from.nonce, from.key);
+      return { kind, run: (h) => h.call('POST', '/transfers', { from: from.id, to, amount: op.amount, nonce: op.nonce, signature: op.signature }) };
+    };
+    // Pre-sign each client's operations (signing is the client's cost, not the cluster's).
+    const perClient = 4000;
+    const plans: Call[][] = owned.map((mine) => {
+      const plan: Call[] = [];
+      for (let k = 0; k < perClient; k++) {
+        if (o.workload === 'transfers') {
+          const from = pick(mine);
+          let to = pick(all).id;
+          if (to === from.id) to = 'bank';
+          plan.push(transfer(from, to, 1n, 'transfer'));
+          continue;
+        }
+        const me = pick(mine.filter((a) => a.id.endsWith('-chk'))).id.slice(0, -4);
+        const chk = mine.find((a) => a.id === `${me}-chk`)!;
+        const sav = mine.find((a) => a.id === `${me}-sav`)!;
+        let other = counterparty();
+        if (other === me) other = customers[(customers.indexOf(me) + 1) % customers.length]!;
+        const x = rnd();
+        if (x < 0.15) plan.push({ kind: 'balance', run: async (h) => Promise.all([h.call('GET', `/accounts/${me}-chk`), h.call('GET', `/accounts/${me}-sav`)]) });
+        // Deposits go to the client's own customer: issuer nonces per account must arrive in order.
+        else if (x < 0.3) plan.push({ kind: 'deposit-checking', run: deposit(`${me}-chk`, 10n) });
+        else if (x < 0.45) plan.push({ kind: 'transact-savings', run: deposit(`${me}-sav`, 10n) });
+        else if (x < 0.6) plan.push(transfer(sav, `${other}-chk`, 5n, 'amalgamate'));
+        else if (x < 0.75) plan.push(transfer(chk, 'bank', 3n, 'write-check'));
+        else plan.push(transfer(chk, `${other}-chk`, 2n, 'send-payment'));
+      }
+      return plan;
+    });
+
+    let measuring = false;
+    let running = true;
+    let failures = 0;
+    const samples = new Map<OpKind, number[]>();
+    const loops = plans.map(async (plan, c) => {
+      const h = https[c % https.length]!;
+      for (const call of plan) {
+        if (!running) return;
+        const t0 = performance.now();
+        try {
+          await call.run(h);
+          if (measuring) {
+            const xs = samples.get(call.kind) ?? [];
+            xs.push((performance.now() - t0) * 1000);
+            samples.set(call.kind, xs);
+          }
+        } catch {
+          if (measuring) failures++;
+        }
+      }
+    });
+    await sleep(o.warmupS * 1000);
+    const pids = new Map<string, number>([...cluster.processes].map(([id, c]) => [`replica-${id}`, c.pid!]));
+    pids.set('client', process.pid);
+    const cpu0 = new Map([...pids].map(([k, pid]) => [k, cpuMs(pid)]));
+    measuring = true;
+    const t0 = performance.now();
+    await sleep(o.measureS * 1000);
+    measuring = false;
+    const elapsedMs = performance.now() - t0;
+    const cpuPercent = Object.fromEntries([...pids].map(([k, pid]) => [k, Math.round(((cpuMs(pid) - cpu0.get(k)!) / elapsedMs) * 100)]));
+    running = false;
+    await Promise.race([Promise.all(loops), sleep(10_000)]);
+    let total = 0;
+    const perOperation: WalletBenchResult['perOperation'] = {};
+    for (const [kind, xs] of samples) {
+      total += xs.length;
+      perOperation[kind] = { count: xs.length, latencyUs: latencySummary(xs) };
+    }
+    return { workload: o.workload, clients: o.clients, storage: o.storage, throughputOpsPerS: Math.round((total / elapsedMs) * 1000), failures, perOperation, cpuPercent };
+  } finally {
+    await Promise.all(https.map((h) => h.close()));
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `tasks` with at most `inFlight` at once, spread over the replicas' APIs. @throws the first failure. */
+async function runParallel(tasks: ((h: WalletHttp) => Promise<unknown>)[], https: WalletHttp[], inFlight: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async (_, w) => {
+      while (next < tasks.length) {
+        const t = tasks[next++]!;
+        await t(https[w % https.length]!);
+      }
+    }),
+  );
+}
+
+export function formatWalletBench(r: WalletBenchResult): string {
+  const lines = [`workload ${r.workload}, ${r.clients} clients, storage ${r.storage}: ${r.throughputOpsPerS} ops/s, failures ${r.failures}`];
+  lines.push('| operation | count | avg us | p50 us | p90 us | p99 us |', '|---|---:|---:|---:|---:|---:|');
+  for (const [k, v] of Object.entries(r.perOperation)) lines.push(`| ${k} | ${v.count} | ${v.latencyUs.avg} | ${v.latencyUs.p50} | ${v.latencyUs.p90} | ${v.latencyUs.p99} |`);
+  lines.push(`cpu % of a core: ${Object.entries(r.cpuPercent).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  return lines.join('\n');
+}
+
+export async function benchWallet(o: WalletBenchOptions): Promise<void> {
+  const r = await runWalletBench(o);
+  console.log(o.json ? JSON.stringify(r) : formatWalletBench(r));
+}
