@@ -15,7 +15,7 @@ import { MessageType } from '../core/messages.ts';
 import { decodeMessage } from '../core/codec.ts';
 import { TlsConnector } from '../host/transport/index.ts';
 import { createClusterPki, loadIdentity } from '../security/pki.ts';
-import { cpuMs, latencySummary, sleep, type LatencyUs } from './bench-stats.ts';
+import { latencySummary, measureWindow, sleep, type LatencyUs } from './bench-stats.ts';
 
 export interface LimitOptions {
   replicas: number;
@@ -101,16 +101,7 @@ export async function runLimit(o: LimitOptions): Promise<LimitResult> {
     const loops = Array.from({ length: o.window }, async () => {
       while (running) await one();
     });
-    await sleep(o.warmupS * 1000);
-    const pids = new Map<string, number>(servers.map((c, i) => [`server-${i}`, c.pid!]));
-    pids.set('client', process.pid);
-    const cpu0 = new Map([...pids].map(([k, pid]) => [k, cpuMs(pid)]));
-    measuring = true;
-    const t0 = performance.now();
-    await sleep(o.measureS * 1000);
-    measuring = false;
-    const elapsedMs = performance.now() - t0;
-    const cpuPercent = Object.fromEntries([...pids].map(([k, pid]) => [k, Math.round(((cpuMs(pid) - cpu0.get(k)!) / elapsedMs) * 100)]));
+    const { elapsedMs, cpuPercent } = await measureWindow(new Map<string, number>([...servers.map((c, i) => [`server-${i}`, c.pid!] as [string, number]), ['client', process.pid]]), o.warmupS, o.measureS, (on) => (measuring = on));
     running = false;
     await Promise.race([Promise.all(loops), sleep(2000)]);
     return { replicas: o.replicas, window: o.window, requestBytes: o.requestBytes, replyBytes: o.replyBytes, throughputOpsPerS: Math.round((completed / elapsedMs) * 1000), latencyUs: latencySummary(samples), cpuPercent };

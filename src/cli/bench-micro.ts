@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { loadIdentity } from '../security/pki.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { connectProxy, type ConnectedProxy } from './proxy-transport.ts';
-import { cpuMs, latencySummary, sleep, type LatencyUs } from './bench-stats.ts';
+import { clusterPids, latencySummary, measureWindow, sleep, type LatencyUs } from './bench-stats.ts';
 
 export interface MicroOptions {
   replicas: number;
@@ -86,16 +86,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
       }
     };
     const loops = proxies.flatMap((p) => Array.from({ length: o.window }, () => loop(p)));
-    await sleep(o.warmupS * 1000);
-    const pids = new Map<string, number>([...cluster.processes].map(([id, c]) => [`replica-${id}`, c.pid!]));
-    pids.set('client', process.pid);
-    const cpu0 = new Map([...pids].map(([k, pid]) => [k, cpuMs(pid)]));
-    measuring = true;
-    const t0 = performance.now();
-    await sleep(o.measureS * 1000);
-    measuring = false;
-    const elapsedMs = performance.now() - t0;
-    const cpuPercent = Object.fromEntries([...pids].map(([k, pid]) => [k, Math.round(((cpuMs(pid) - cpu0.get(k)!) / elapsedMs) * 100)]));
+    const { elapsedMs, cpuPercent } = await measureWindow(clusterPids(cluster.processes), o.warmupS, o.measureS, (on) => (measuring = on));
     running = false;
     await Promise.race([Promise.all(loops), sleep(5000)]);
     return {

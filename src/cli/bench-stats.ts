@@ -1,5 +1,6 @@
 /** Small helpers shared by the benchmarks: latency percentiles and per-process CPU from /proc. */
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 export interface LatencyUs {
   avg: number;
@@ -30,4 +31,33 @@ export function cpuMs(pid: number): number {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Waits `warmupS`, then measures for `measureS`: calls `setMeasuring(true/false)` around
+ * the window and samples the CPU of `pids` (name -> pid) over it.
+ * @returns the window's length (ms) and each process's CPU in % of one core.
+ */
+export async function measureWindow(
+  pids: ReadonlyMap<string, number>,
+  warmupS: number,
+  measureS: number,
+  setMeasuring: (on: boolean) => void,
+): Promise<{ elapsedMs: number; cpuPercent: Record<string, number> }> {
+  await sleep(warmupS * 1000);
+  const cpu0 = new Map([...pids].map(([k, pid]) => [k, cpuMs(pid)]));
+  setMeasuring(true);
+  const t0 = performance.now();
+  await sleep(measureS * 1000);
+  setMeasuring(false);
+  const elapsedMs = performance.now() - t0;
+  const cpuPercent = Object.fromEntries([...pids].map(([k, pid]) => [k, Math.round(((cpuMs(pid) - cpu0.get(k)!) / elapsedMs) * 100)]));
+  return { elapsedMs, cpuPercent };
+}
+
+/** name -> pid for a local cluster's replicas and this process. */
+export function clusterPids(processes: ReadonlyMap<number, { pid?: number | undefined }>, prefix = 'replica'): Map<string, number> {
+  const pids = new Map<string, number>([...processes].map(([id, c]) => [`${prefix}-${id}`, c.pid!]));
+  pids.set('client', process.pid);
+  return pids;
 }

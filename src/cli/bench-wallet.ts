@@ -25,7 +25,7 @@ import { depositOperation, registerOperation, transferOperation } from '../walle
 import { startLocalCluster } from './local-cluster.ts';
 import { replicaVerifier } from './proxy-transport.ts';
 import { WalletHttp } from './wallet-http.ts';
-import { cpuMs, latencySummary, sleep, type LatencyUs } from './bench-stats.ts';
+import { clusterPids, latencySummary, measureWindow, sleep, type LatencyUs } from './bench-stats.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 
 export interface WalletBenchOptions {
@@ -175,16 +175,7 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
         }
       }
     });
-    await sleep(o.warmupS * 1000);
-    const pids = new Map<string, number>([...cluster.processes].map(([id, c]) => [`replica-${id}`, c.pid!]));
-    pids.set('client', process.pid);
-    const cpu0 = new Map([...pids].map(([k, pid]) => [k, cpuMs(pid)]));
-    measuring = true;
-    const t0 = performance.now();
-    await sleep(o.measureS * 1000);
-    measuring = false;
-    const elapsedMs = performance.now() - t0;
-    const cpuPercent = Object.fromEntries([...pids].map(([k, pid]) => [k, Math.round(((cpuMs(pid) - cpu0.get(k)!) / elapsedMs) * 100)]));
+    const { elapsedMs, cpuPercent } = await measureWindow(clusterPids(cluster.processes), o.warmupS, o.measureS, (on) => (measuring = on));
     running = false;
     await Promise.race([Promise.all(loops), sleep(10_000)]);
     let total = 0;
