@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadIdentity } from '../security/pki.ts';
+import { Ed25519Signer } from '../crypto/ed25519.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { connectProxy, type ConnectedProxy } from './proxy-transport.ts';
 import { clusterPids, latencySummary, measureWindow, sleep, type LatencyUs } from './bench-stats.ts';
@@ -23,6 +24,8 @@ export interface MicroOptions {
   unordered?: boolean;
   /** Sign every reply and check the signatures (default: channel-authenticated, like BFT-SMaRt). */
   signedReplies?: boolean;
+  /** Every request signed by its client and verified by every replica. */
+  signedRequests?: boolean;
   /** Requests each client keeps outstanding (default 1: closed loop). */
   window: number;
   basePort: number;
@@ -37,6 +40,7 @@ export interface MicroResult {
   replyBytes: number;
   ordered: boolean;
   signedReplies: boolean;
+  signedRequests: boolean;
   throughputOpsPerS: number;
   latencyUs: LatencyUs;
   failures: number;
@@ -55,6 +59,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
     extraClients: clientIds,
     service: { kind: 'noop', replyBytes: o.replyBytes },
     signReplies: o.signedReplies ?? false,
+    requireSignedRequests: o.signedRequests ?? false,
     storage: { kind: 'memory' },
     env: { BULWARK_LOG_LEVEL: 'warn' },
   });
@@ -62,7 +67,9 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
   try {
     await cluster.waitHealthy(60_000);
     for (const id of clientIds) {
-      proxies.push(connectProxy(cluster.config, loadIdentity(cluster.config.pkiDir, 'client', id), { clientId: id, verifyReplies: o.signedReplies ?? false, invokeTimeoutMs: 30_000 }));
+      const identity = loadIdentity(cluster.config.pkiDir, 'client', id);
+      const requestSigner = o.signedRequests ? { requestSigner: new Ed25519Signer(identity.keyPem) } : {};
+      proxies.push(connectProxy(cluster.config, identity, { clientId: id, verifyReplies: o.signedReplies ?? false, invokeTimeoutMs: 30_000, ...requestSigner }));
     }
     await sleep(500);
     const payload = new Uint8Array(o.requestBytes);
@@ -97,6 +104,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
       replyBytes: o.replyBytes,
       ordered: !o.unordered,
       signedReplies: o.signedReplies ?? false,
+      signedRequests: o.signedRequests ?? false,
       throughputOpsPerS: Math.round((completed / elapsedMs) * 1000),
       latencyUs: latencySummary(samples),
       failures,
@@ -112,7 +120,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
 export function formatMicro(r: MicroResult): string {
   const l = r.latencyUs;
   return [
-    `replicas ${r.replicas}, clients ${r.clients} x window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B, ${r.ordered ? 'ordered' : 'unordered'}, replies ${r.signedReplies ? 'signed' : 'channel-authenticated'}`,
+    `replicas ${r.replicas}, clients ${r.clients} x window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B, ${r.ordered ? 'ordered' : 'unordered'}, replies ${r.signedReplies ? 'signed' : 'channel-authenticated'}, requests ${r.signedRequests ? 'signed' : 'channel-authenticated'}`,
     `throughput ${r.throughputOpsPerS} ops/s, failures ${r.failures}`,
     `latency us: avg ${l.avg}  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}`,
     `cpu % of a core: ${Object.entries(r.cpuPercent).map(([k, v]) => `${k} ${v}`).join(', ')}`,

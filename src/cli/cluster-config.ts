@@ -57,6 +57,8 @@ export const ClusterConfigSchema = Type.Object(
     ),
     /** Sign every reply (default true); off = channel-authenticated replies, BFT-SMaRt's default. */
     signReplies: Type.Optional(Type.Boolean()),
+    /** Every request must be signed by its client and checked by every replica (default false). */
+    requireSignedRequests: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

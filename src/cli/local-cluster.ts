@@ -32,6 +32,7 @@ export interface LocalClusterOptions {
   readonly storage?: ClusterConfig['storage'];
   readonly service?: ClusterConfig['service'];
   readonly signReplies?: boolean;
+  readonly requireSignedRequests?: boolean;
   readonly batchRequestsMax?: number;
   /** Extra environment for the replica processes. */
   readonly env?: NodeJS.ProcessEnv;
@@ -73,6 +74,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(options.storage ? { storage: options.storage } : {}),
     ...(options.service ? { service: options.service } : {}),
     ...(options.signReplies === false ? { signReplies: false } : {}),
+    ...(options.requireSignedRequests ? { requireSignedRequests: true } : {}),
     ...(options.batchRequestsMax ? { batchRequestsMax: options.batchRequestsMax } : {}),
   };
   const configPath = join(dir, 'cluster.json');

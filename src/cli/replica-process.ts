@@ -54,6 +54,7 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
         ...(config.batchRequestsMax ? { batchRequestsMax: config.batchRequestsMax } : {}),
         ...(config.checkpointPeriod ? { checkpointPeriod: config.checkpointPeriod } : {}),
         ...(config.signReplies === false ? { signReplies: false } : {}),
+        ...(config.requireSignedRequests ? { requireSignedRequests: true } : {}),
       },
       addresses: config.replicas,
       tls: identity,
@@ -74,7 +75,13 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
     return { node, gateway: null, close: () => node.close() };
   }
   const clientId = gatewayClientId(id);
-  const client: ConnectedProxy = connectProxy(config, loadIdentity(config.pkiDir, 'client', clientId), { clientId }, logger);
+  const clientIdentity = loadIdentity(config.pkiDir, 'client', clientId);
+  const client: ConnectedProxy = connectProxy(
+    config,
+    clientIdentity,
+    { clientId, ...(config.requireSignedRequests ? { requestSigner: new Ed25519Signer(clientIdentity.keyPem) } : {}) },
+    logger,
+  );
   const gateway = await startGateway({
     backend: proxyBackend(client.proxy),
     replicaId: id,

@@ -8,7 +8,8 @@
  * out: replicas execute a client's requests in sequence, so a request abandoned half-way
  * would block every later one.
  */
-import type { Hasher, Verifier } from '../crypto/signature.ts';
+import type { Hasher, Signer, Verifier } from '../crypto/signature.ts';
+import { requestSigningMessage } from '../core/signing.ts';
 import { decodeMessage, encodeMessage } from '../core/codec.ts';
 import { MessageType, type Reply } from '../core/messages.ts';
 import { byzantineQuorum, correctWitnesses, type View } from '../core/view.ts';
@@ -44,6 +45,8 @@ export interface ServiceProxyOptions {
    * sign replies: replies are then authenticated by their TLS channels only.
    */
   readonly verifyReplies?: boolean;
+  /** Signs every request with this client's key (clusters that require signed requests). */
+  readonly requestSigner?: Signer;
 }
 
 export interface ServiceProxyDependencies {
@@ -86,7 +89,7 @@ export class ServiceProxy {
   readonly rejectedReplies = new Map<string, number>();
 
   constructor(
-    options: ServiceProxyOptions,
+    private readonly options: ServiceProxyOptions,
     private readonly deps: ServiceProxyDependencies,
   ) {
     this.clientId = options.clientId;
@@ -154,7 +157,9 @@ export class ServiceProxy {
   }
 
   private invoke(table: Map<number, Pending>, seq: number, ordered: boolean, payload: Uint8Array, threshold: number, timeoutMs: number): Promise<VoteOutcome> {
-    const bytes = encodeMessage({ type: MessageType.REQUEST, clientId: this.clientId, session: this.session, seq, ordered, payload });
+    const signer = this.options.requestSigner;
+    const signature = signer?.sign(requestSigningMessage(this.clientId, this.session, seq, ordered, this.deps.hash(payload)));
+    const bytes = encodeMessage({ type: MessageType.REQUEST, clientId: this.clientId, session: this.session, seq, ordered, payload, ...(signature ? { signature } : {}) });
     return new Promise<VoteOutcome>((resolve, reject) => {
       const p: Pending = {
         voter: new ReplyVoter({ clientId: this.clientId, session: this.session, seq, ordered }, this.members, threshold, this.verifyReplies ? this.deps.verifier : null, this.deps.hash, this.verifiedRoots),

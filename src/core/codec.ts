@@ -64,8 +64,10 @@ export type DecodeResult<T> = { ok: true; message: T } | { ok: false; reason: st
 
 // ---------------------------------------------------------------- encoding
 
+/** Request flags: bit 0 ordered, bit 1 signed (a 64-byte signature follows the payload). */
 function writeRequestBody(w: ByteWriter, r: Request): void {
-  w.u32(r.clientId).u53(r.session).u53(r.seq).u8(r.ordered ? 1 : 0).bytes(r.payload);
+  w.u32(r.clientId).u53(r.session).u53(r.seq).u8((r.ordered ? 1 : 0) | (r.signature ? 2 : 0)).bytes(r.payload);
+  if (r.signature) w.raw(r.signature);
 }
 
 function writeVotes(w: ByteWriter, votes: readonly SignedVote[]): void {
@@ -237,9 +239,10 @@ function readRequestBody(r: ByteReader, limits: CodecLimits): Request {
   const session = r.u53('session');
   const seq = r.u53('seq');
   const flags = r.u8('flags');
-  if (flags > 1) throw new DecodeError(`unknown request flags ${flags}`);
+  if (flags > 3) throw new DecodeError(`unknown request flags ${flags}`);
   const payload = r.bytes(limits.payloadBytesMax, 'payload');
-  return { type: MessageType.REQUEST, clientId, session, seq, ordered: flags === 1, payload };
+  const base = { type: MessageType.REQUEST, clientId, session, seq, ordered: (flags & 1) === 1, payload } as const;
+  return flags & 2 ? { ...base, signature: r.raw(SIGNATURE_BYTES, 'request signature') } : base;
 }
 
 function readProof(r: ByteReader): MerkleProof {

@@ -44,6 +44,12 @@ export interface Request {
   readonly seq: number;
   readonly ordered: boolean;
   readonly payload: Uint8Array;
+  /**
+   * The client's Ed25519 signature over `requestSigningMessage(...)`, when the cluster
+   * requires signed requests: any replica can then check a request it did not receive
+   * from the client itself (e.g. inside a PROPOSE).
+   */
+  readonly signature?: Uint8Array;
 }
 
 /** A replica's reply, signed so that a third party can check who vouched for the result. */

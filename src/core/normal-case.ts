@@ -78,7 +78,11 @@ export function onPropose(replica: Replica, m: Propose): void {
   if (replica.instance.cid !== cid) return;
   const invalid = validateBatch(replica, batch);
   if (invalid) return replica.drop(from, `invalid PROPOSE for instance ${m.cid}: ${invalid}`);
-  if (!batch.requests.every((r) => replica.sessions.hasPending(r))) {
+  const signed = replica.options.requireSignedRequests;
+  if (signed && !batch.requests.every((r) => replica.sessions.hasPending(r) || replica.requestSignatureValid(r))) {
+    return replica.drop(from, `invalid PROPOSE for instance ${m.cid}: a request without a valid client signature`);
+  }
+  if (!signed && !batch.requests.every((r) => replica.sessions.hasPending(r))) {
     // Validity: only requests received from their clients are written. Wait for them;
     // clients send to every replica and retransmit, so they normally arrive soon.
     round.awaiting = m;

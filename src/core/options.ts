@@ -36,6 +36,13 @@ export interface ReplicaOptions {
    * BFT-SMaRt's default MAC-authenticated channels (the reply's signature field is zeros).
    */
   readonly signReplies: boolean;
+  /**
+   * Every request must carry its client's signature, and every replica checks it. Costs
+   * one verification per request per replica; in exchange a replica can accept a request
+   * in a PROPOSE that it never received from the client (a Byzantine client can no longer
+   * stall ordering by sending different requests to different replicas).
+   */
+  readonly requireSignedRequests: boolean;
   /** A checkpoint is taken after every `checkpointPeriod` instances (cid = k * period - 1). */
   readonly checkpointPeriod: number;
   /** A state transfer that makes no progress for this long tries another source. */
@@ -69,6 +76,7 @@ export const DEFAULT_OPTIONS: Omit<ReplicaOptions, 'id' | 'view'> = {
   catchUpIntervalMs: 250,
   limits: DEFAULT_LIMITS,
   signReplies: true,
+  requireSignedRequests: false,
   checkpointPeriod: 1024,
   stateTransferTimeoutMs: 2000,
   stateBytesMax: 4 * 1024 ** 3,
@@ -81,4 +89,6 @@ export interface ReplicaDependencies {
   /** Public keys of the view's replicas. */
   readonly verifier: Verifier;
   readonly hash: Hasher;
+  /** Public keys of clients (from their certificates), for signed requests. */
+  readonly clientVerifier?: Verifier;
 }

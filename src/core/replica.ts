@@ -24,6 +24,7 @@ import type { ReplicaDependencies, ReplicaOptions } from './options.ts';
 import { emptyReady, type CoreEvent, type DurableRecord, type Ready } from './ready.ts';
 import { Sessions } from './sessions.ts';
 import { encodeReplies, type ReplySigning } from './replies.ts';
+import { requestSigningMessage } from './signing.ts';
 import { byzantineQuorum, correctWitnesses, isMember, leaderOf, type View } from './view.ts';
 import { onAccept, onPropose, onWrite, proposeIfLeader, type Round } from './normal-case.ts';
 import { maybeRequestSync, onStop, onStopData, onSync, onSyncForward, onSyncRequest, sendStop } from './synchronization.ts';
@@ -319,6 +320,7 @@ export class Replica {
     const m = decoded.message;
     if (m.type !== MessageType.REQUEST) return this.drop(from, `clients may only send REQUEST, got type ${m.type}`);
     if (m.clientId !== clientId) return this.drop(from, `request claims client ${m.clientId} on client ${clientId}'s channel`);
+    if (this.options.requireSignedRequests && !this.requestSignatureValid(m)) return this.drop(from, `request ${m.session}/${m.seq}: ${m.signature ? 'bad' : 'missing'} client signature`);
     if (!m.ordered) {
       const result = this.deps.service.executeUnordered(m.payload, { clientId, seq: m.seq });
       this.ready.replies.push({ clientId, bytes: encodeReplies(this.replySigning, [m], [result])[0]! });
@@ -389,6 +391,12 @@ export class Replica {
 
   private drainSelf(): void {
     while (this.selfQueue.length > 0) this.dispatch(this.id, this.selfQueue.shift()!);
+  }
+
+  /** True if `r` carries a valid signature of its client (signed-requests mode). */
+  requestSignatureValid(r: Request): boolean {
+    if (!r.signature || !this.deps.clientVerifier) return false;
+    return this.deps.clientVerifier.verify(r.clientId, requestSigningMessage(r.clientId, r.session, r.seq, r.ordered, this.deps.hash(r.payload)), r.signature);
   }
 
   /** Decodes a value already known to be well formed (it carries a valid quorum). */

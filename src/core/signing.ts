@@ -10,6 +10,7 @@ const TAG_WRITE = encoder.encode('bulwark/write/v1');
 const TAG_ACCEPT = encoder.encode('bulwark/accept/v1');
 const TAG_REPLY = encoder.encode('bulwark/reply/v1');
 const TAG_REPLY_ROOT = encoder.encode('bulwark/replies/v1');
+const TAG_REQUEST = encoder.encode('bulwark/request/v1');
 
 /** What a WRITE or ACCEPT signature covers: (type, cid, regency, digest of the value). */
 export function voteSigningMessage(type: typeof MessageType.WRITE | typeof MessageType.ACCEPT, cid: number, regency: number, digest: Uint8Array): Uint8Array {
@@ -19,6 +20,11 @@ export function voteSigningMessage(type: typeof MessageType.WRITE | typeof Messa
     .u53(regency)
     .raw(digest)
     .finish();
+}
+
+/** What a client's request signature covers: its identity in the client's sequence and the payload's digest. */
+export function requestSigningMessage(clientId: number, session: number, seq: number, ordered: boolean, payloadDigest: Uint8Array): Uint8Array {
+  return new ByteWriter(96).raw(TAG_REQUEST).u32(clientId).u53(session).u53(seq).u8(ordered ? 1 : 0).raw(payloadDigest).finish();
 }
 
 /**

@@ -4,6 +4,7 @@
  * core (`Replica.step`) and carries out each `Ready`: persist first, then send.
  */
 import { Replica } from '../core/replica.ts';
+import { Ed25519Verifier } from '../crypto/ed25519.ts';
 import type { Ready } from '../core/ready.ts';
 import type { ReplicaDependencies, ReplicaOptions } from '../core/options.ts';
 import type { Principal } from '../security/principal.ts';
@@ -55,13 +56,23 @@ export class ReplicaNode {
     private readonly options: ReplicaNodeOptions,
     private readonly deps: ReplicaNodeDependencies,
   ) {
-    this.core = new Replica(options.replica, deps);
+    // Clients' keys come from their certificates as they connect (for signed requests).
+    const clientKeys = new Ed25519Verifier();
+    this.core = new Replica(options.replica, { ...deps, clientVerifier: clientKeys });
     this.now = deps.now ?? Date.now;
     const view = options.replica.view;
     this.server = new TlsServer(options.tls, {
       logger: deps.logger,
       authorize: (p) => p.role === 'client' || view.members.includes(p.id),
       onFrame: (principal, frame) => this.onFrame(principal, frame),
+      onConnect: (principal, connection) => {
+        if (principal.role !== 'client' || !connection.peerPublicKey) return;
+        try {
+          clientKeys.setKey(principal.id, connection.peerPublicKey);
+        } catch (e) {
+          deps.logger.warn({ client: principal.id, err: String(e) }, 'client certificate key is not Ed25519: its signed requests will be refused');
+        }
+      },
     });
   }
 

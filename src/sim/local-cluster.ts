@@ -29,6 +29,8 @@ export interface LocalClusterOptions {
   readonly f?: number;
   readonly replica?: Partial<ReplicaOptions>;
   readonly service?: () => ReplicatedService;
+  /** Client public keys, for clusters that require signed requests. */
+  readonly clientKeys?: ReadonlyMap<number, KeyObject>;
 }
 
 export class LocalCluster {
@@ -67,7 +69,13 @@ export class LocalCluster {
     const service = this.options.service ? this.options.service() : new AppendService();
     const replica = new Replica(
       { ...DEFAULT_OPTIONS, ...this.options.replica, id, view: this.view },
-      { service, signer: new Ed25519Signer(this.keys[id]!.privateKey), verifier: this.verifier, hash: sha256 },
+      {
+        service,
+        signer: new Ed25519Signer(this.keys[id]!.privateKey),
+        verifier: this.verifier,
+        hash: sha256,
+        ...(this.options.clientKeys ? { clientVerifier: new Ed25519Verifier(this.options.clientKeys) } : {}),
+      },
     );
     return { replica, service };
   }

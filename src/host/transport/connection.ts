@@ -3,6 +3,7 @@
  * dialled by TlsConnector). It owns the socket: decodes incoming frames, coalesces outgoing
  * ones, and reports exactly one close with the first reason that caused it.
  */
+import type { KeyObject } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { Principal } from '../../security/principal.ts';
 import { FrameDecoder } from './frame-decoder.ts';
@@ -34,6 +35,8 @@ const KEEPALIVE_DELAY_MS = 15_000;
 export class Connection {
   /** The peer, from its certificate. */
   readonly principal: Principal;
+  /** The public key of the peer's certificate (checks what the peer signs, e.g. its requests). */
+  readonly peerPublicKey: KeyObject | null;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly openedAtMs = Date.now();
@@ -48,6 +51,7 @@ export class Connection {
   constructor(socket: TLSSocket, principal: Principal, options: ConnectionOptions, events: ConnectionEvents) {
     this.socket = socket;
     this.principal = principal;
+    this.peerPublicKey = socket.getPeerX509Certificate()?.publicKey ?? null;
     this.remoteAddress = socket.remoteAddress ?? '?';
     this.remotePort = socket.remotePort ?? 0;
     this.events = events;

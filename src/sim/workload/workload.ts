@@ -1,0 +1,17 @@
+/** What a correct simulated client asks the service to do, one operation at a time. */
+
+export interface PlannedOperation {
+  /** Request payload (the service's operation bytes). */
+  readonly payload: Uint8Array;
+  /** False for a read the client tries unordered first. */
+  readonly ordered: boolean;
+  /** Short description for traces, e.g. "transfer acct-1->acct-2 5". */
+  readonly label: string;
+}
+
+export interface Workload {
+  /** The next operation to issue. */
+  next(): PlannedOperation;
+  /** The result f+1 replicas agreed on for `op` (`ordered`: whether it was finally ordered). */
+  onAccepted(op: PlannedOperation, result: Uint8Array, ordered: boolean, atMs: number): void;
+}
