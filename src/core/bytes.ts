@@ -69,8 +69,9 @@ export class ByteWriter {
     return this.u32(bytes.length).raw(bytes);
   }
 
+  /** The written bytes. A view of the writer's buffer (no copy): do not write after finishing. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return this.buf.subarray(0, this.pos);
   }
 }
 
