@@ -42,7 +42,10 @@ function admit(replica: Replica, m: ReplicaMessage & { cid: number; regency: num
     replica.drop(from, `${name} for instance ${m.cid}, already decided (at ${cid})`);
     return 'dropped';
   }
-  if (m.cid > cid + replica.options.instancesAheadMax) {
+  // Votes for the instance of a SYNC we are catching up to are kept even beyond the window:
+  // they will not be sent again, and without them that instance cannot be decided.
+  const forPendingSync = replica.pendingSync !== null && m.cid === replica.pendingSync.cid && m.regency === replica.pendingSync.regency;
+  if (m.cid > cid + replica.options.instancesAheadMax && !forPendingSync) {
     replica.drop(from, `${name} for instance ${m.cid} is out of range (at ${cid}, window ${replica.options.instancesAheadMax})`);
     return 'dropped';
   }
@@ -195,7 +198,8 @@ function persistVotes(replica: Replica): void {
 
 /** The leader proposes the next batch when the current instance has no proposal yet. */
 export function proposeIfLeader(replica: Replica): void {
-  if (replica.synchronizing || replica.leader !== replica.id) return;
+  // A leader still catching up to its own SYNC's instance proposes nothing (its SYNC is the proposal).
+  if (replica.synchronizing || replica.leader !== replica.id || replica.pendingSync) return;
   const round = replica.instance.round;
   if (round.proposeSent || round.proposalDigest !== null || round.awaiting) return;
   const requests = replica.sessions.takeOrderable(replica.options.batchRequestsMax, () => false);

@@ -27,7 +27,7 @@ import { encodeReplies, type ReplySigning } from './replies.ts';
 import { requestSigningMessage } from './signing.ts';
 import { byzantineQuorum, correctWitnesses, isMember, leaderOf, type View } from './view.ts';
 import { onAccept, onPropose, onWrite, proposeIfLeader, type Round } from './normal-case.ts';
-import { maybeRequestSync, onStop, onStopData, onSync, onSyncForward, onSyncRequest, sendStop } from './synchronization.ts';
+import { applyPendingSync, maybeRequestSync, onStop, onStopData, onSync, onSyncForward, onSyncRequest, resendStop, sendStop } from './synchronization.ts';
 import { maybeRequestCatchUp, onDecisionReply, onDecisionRequest, requestCatchUp } from './catch-up.ts';
 import { checkStability, isCheckpointCid, onCheckpoint, takeCheckpoint } from './checkpointing.ts';
 import { onStateChunk, onStateChunkRequest, onStateRequest, onStateTransferTick, type Transfer } from './state-transfer.ts';
@@ -68,6 +68,10 @@ export class Replica {
   failedRegencies = 0;
   /** Highest regency this replica sent STOP for. */
   stopSentRegency = 0;
+  /** When this replica last (re)sent its STOP (ms). */
+  lastStopSentMs = 0;
+  /** A SYNC for an instance we have not reached yet (we lag): applied when we get there. */
+  pendingSync: Sync | null = null;
   /** STOP senders per future regency (bounded by regenciesAheadMax). */
   readonly stops = new Map<number, Set<number>>();
   /** STOPDATAs collected per regency this replica leads. */
@@ -282,6 +286,7 @@ export class Replica {
       takeCheckpoint(this, decision.cid);
       checkStability(this, decision.cid);
     }
+    if (this.pendingSync) applyPendingSync(this);
   }
 
   get replySigning(): ReplySigning {
@@ -303,6 +308,12 @@ export class Replica {
       if (oldest !== null && this.nowMs - oldest > this.options.requestTimeoutMs && this.stopSentRegency <= this.regency) {
         sendStop(this, this.regency + 1, `a request waited more than ${this.options.requestTimeoutMs} ms`);
       }
+    }
+    // STOPs can be lost (a partition, a replica that was down): while we wait for a quorum
+    // of STOPs for the regency we asked for, ask again after each (backed-off) timeout.
+    if (this.stopSentRegency > this.regency) {
+      const retryMs = this.options.requestTimeoutMs * 2 ** Math.min(this.failedRegencies, 6);
+      if (this.nowMs - this.lastStopSentMs > retryMs) resendStop(this);
     }
     if (this.askForDecisionsAtStart) {
       this.askForDecisionsAtStart = false;

@@ -23,14 +23,26 @@ function certContext(replica: Replica): CertificateContext {
 export function sendStop(replica: Replica, regency: number, reason: string): void {
   if (regency <= replica.stopSentRegency) return;
   replica.stopSentRegency = regency;
+  replica.lastStopSentMs = replica.nowMs;
   replica.emit({ type: 'stop-sent', regency, reason });
   replica.broadcast({ type: MessageType.STOP, from: replica.id, regency });
+}
+
+/** Sends our STOP again to the others (they drop duplicates; a replica that missed it counts it now). */
+export function resendStop(replica: Replica): void {
+  replica.lastStopSentMs = replica.nowMs;
+  replica.failedRegencies++;
+  replica.sendTo(replica.others(), { type: MessageType.STOP, from: replica.id, regency: replica.stopSentRegency });
 }
 
 /** STOP: count distinct senders per future regency; join on f+1; install on a quorum. */
 export function onStop(replica: Replica, m: Stop): void {
   const from = `replica ${m.from}`;
-  if (m.regency <= replica.regency) return replica.drop(from, `STOP for regency ${m.regency}, not after the current ${replica.regency}`);
+  if (m.regency <= replica.regency) {
+    // The sender is behind: it missed the leader change. Hand it the SYNC that made it.
+    if (replica.lastSync && m.from !== replica.id) replica.sendTo([m.from], { type: MessageType.SYNC_FORWARD, from: replica.id, sync: replica.lastSync });
+    return replica.drop(from, `STOP for regency ${m.regency}, not after the current ${replica.regency}`);
+  }
   if (m.regency > replica.regency + replica.options.regenciesAheadMax) return replica.drop(from, `STOP for regency ${m.regency} is out of range`);
   let senders = replica.stops.get(m.regency);
   if (!senders) replica.stops.set(m.regency, (senders = new Set()));
@@ -87,7 +99,9 @@ function maybeSendSync(replica: Replica, regency: number): void {
     // Free choice. Only a leader that is up to date can fill a batch that continues
     // every client's sequence; a lagging leader proposes an empty batch.
     const requests = replica.instance.cid === choice.cid ? replica.sessions.takeOrderable(replica.options.batchRequestsMax, () => false) : [];
-    value = encodeBatch({ timestampMs: Math.max(replica.nowMs, replica.lastTimestampMs), requests });
+    // Not before the batch of the highest proven decision, which a lagging leader has not executed yet.
+    const provenMs = choice.highestDecision ? replica.decodeDecidedValue(choice.highestDecision.value).timestampMs : 0;
+    value = encodeBatch({ timestampMs: Math.max(replica.nowMs, replica.lastTimestampMs, provenMs), requests });
   }
   const unsigned = { from: replica.id, regency, stopData, cid: choice.cid, value };
   const sync: Sync = { type: MessageType.SYNC, ...unsigned, signature: replica.deps.signer.sign(syncSignedBytes(unsigned)) };
@@ -122,9 +136,11 @@ export function onSync(replica: Replica, m: Sync): void {
   // Catch up to the highest decision the quorum proves.
   if (choice.highestDecision && choice.highestDecision.cid === replica.instance.cid) applyDecision(replica, choice.highestDecision);
   if (replica.instance.cid < m.cid) {
+    // We lag: keep the SYNC's proposal aside (not in the bounded hold queue) and apply it
+    // when catch-up brings us to its instance; meanwhile we propose nothing (applyPendingSync).
     replica.instance.round = newRound(m.regency);
-    requestCatchUp(replica, m.stopData.map((s) => s.from));
-    replica.hold(m.from, { type: MessageType.PROPOSE, from: m.from, cid: m.cid, regency: m.regency, value: m.value });
+    replica.pendingSync = m;
+    requestCatchUp(replica, m.stopData.map((s) => s.from), true);
   } else if (replica.instance.cid === m.cid) {
     startSyncedRound(replica, m, choice.bound !== null);
   } else {
@@ -146,6 +162,8 @@ export function onSyncRequest(replica: Replica, m: SyncRequest): void {
 /** SYNC_FORWARD: another replica's copy of a leader's signed SYNC; checked like the original. */
 export function onSyncForward(replica: Replica, m: SyncForward): void {
   if (m.sync.regency <= replica.regency) return; // we already are there
+  // Checked here too, so that a garbled copy is blamed on the forwarder, not on the leader.
+  if (!replica.deps.verifier.verify(m.sync.from, syncSignedBytes(m.sync), m.sync.signature)) return replica.drop(`replica ${m.from}`, `forwarded a SYNC for regency ${m.sync.regency} with a bad signature`);
   onSync(replica, m.sync);
 }
 
@@ -182,6 +200,19 @@ function checkSync(replica: Replica, m: Sync): string | null {
   return null;
 }
 
+/** Called when we reach a new instance: starts the round of a SYNC we received while lagging. */
+export function applyPendingSync(replica: Replica): void {
+  const m = replica.pendingSync;
+  if (!m) return;
+  if (m.regency !== replica.regency || m.cid < replica.instance.cid) {
+    replica.pendingSync = null; // superseded by a later regency, or decided without us
+    return;
+  }
+  if (m.cid !== replica.instance.cid) return;
+  replica.pendingSync = null;
+  startSyncedRound(replica, m, chooseSyncValue(m.stopData).bound !== null);
+}
+
 /** The SYNC's proposal starts the new regency's round for our current instance. */
 function startSyncedRound(replica: Replica, m: Sync, bound: boolean): void {
   const inst = replica.instance;
@@ -206,7 +237,8 @@ function startSyncedRound(replica: Replica, m: Sync, bound: boolean): void {
  */
 function voteForOwnDecision(replica: Replica, m: Sync): void {
   const mine = replica.decided.get(m.cid);
-  if (!mine || !bytesEqual(mine.value, m.value)) {
+  if (!mine) return; // we installed a checkpoint past it: nothing to vote with
+  if (!bytesEqual(mine.value, m.value)) {
     replica.drop(`replica ${m.from}`, `SYNC proposes for instance ${m.cid} a value other than the one decided here`);
     return;
   }
