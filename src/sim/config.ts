@@ -99,6 +99,8 @@ export interface SimConfig {
     readonly batchRequestsMax: number;
     readonly catchUpIntervalMs: number;
     readonly checkpointPeriod: number;
+    /** Clients sign every request and replicas check it (the core's signed-requests mode). */
+    readonly requireSignedRequests?: boolean;
     readonly plantedBugs?: PlantedBugs;
   };
   /** Period of each replica's clock tick (ms), jittered by up to ±tickJitter of it. */
@@ -151,6 +153,7 @@ export function describeConfig(c: SimConfig): string {
     c.service,
     `clients ${c.clients.correct}+${c.clients.byzantine.length} byzantine`,
     `timeout ${c.replica.requestTimeoutMs}ms`,
+    c.replica.requireSignedRequests ? 'signed requests' : '',
     `tick ${c.tickMs}ms`,
     `loss ${c.network.lossP.toFixed(3)} dup ${c.network.duplicateP.toFixed(3)}${c.network.targetedLoss ? ` (type ${c.network.targetedLoss.type} lost with p=${c.network.targetedLoss.p})` : ''}`,
     c.partitionMode === 'queue' ? 'partitions queue messages' : '',

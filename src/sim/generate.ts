@@ -33,12 +33,14 @@ export interface GenerateOptions {
   /**
    * Whether STOP messages may be lost (default true). When false there is no uniform
    * loss, partitions queue messages until they heal (like the TLS transport), and a
-   * targeted loss never picks STOP — the configuration that avoids known core bug
-   * `stop-not-retransmitted` (docs/testing.md).
+   * targeted loss never picks STOP — a configuration that avoids the trigger of known
+   * core bug `stop-not-retransmitted` (docs/testing.md).
    */
   readonly stopLoss?: boolean;
   /** Whether partitions may happen (default true). */
   readonly partitions?: boolean;
+  /** Forces signed-requests mode on or off (default: on in 40% of the runs). */
+  readonly signedRequests?: boolean;
   /** Forces this targeted network loss in every run (default: drawn, in a quarter of the runs). */
   readonly targetedLoss?: { readonly type: number; readonly p: number };
   /** Whether correct replicas may crash and recover from their disks (default true). */
@@ -61,6 +63,11 @@ export function livenessBound(f: number, requestTimeoutMs: number, retransmitMs:
   return requestTimeoutMs + (f + 1) * requestTimeoutMs * 2 ** 6 + 4 * retransmitMs + 10_000;
 }
 
+/**
+ * The configuration that `seed` describes under `options`: a pure function (the same
+ * arguments always give the same configuration), drawn from forked PRNG streams.
+ * @throws RangeError if `seed` is not a non-negative safe integer.
+ */
 export function generateConfig(seed: number, options: GenerateOptions = {}): SimConfig {
   const rng = new Prng(seed).fork('config');
   const mode = options.mode ?? 'safe';
@@ -86,6 +93,7 @@ export function generateConfig(seed: number, options: GenerateOptions = {}): Sim
       batchRequestsMax: rng.pick([1, 2, 4, 16, 64]),
       catchUpIntervalMs: rng.int(100, 400),
       checkpointPeriod: rng.pick([4, 8, 16, 1024]),
+      requireSignedRequests: options.signedRequests ?? rng.chance(0.4),
       ...(options.plantedBugs ? { plantedBugs: options.plantedBugs } : {}),
     },
     tickMs: rng.int(10, 60),

@@ -1,6 +1,8 @@
 /**
  * Core bugs the simulator found that are not fixed yet (details, root causes and replay
- * commands in /work/notes/sim-bugs.md and docs/testing.md). A sweep reports a run whose
+ * commands in /work/notes/sim-bugs.md and docs/testing.md). Fixed in a2cbbf2 and removed
+ * from this list: lagging-leader-equivocates, lagging-leader-sync-timestamp,
+ * sync-forward-blames-author (and most of stop-not-retransmitted). A sweep reports a run whose
  * every violation matches one of these as "known" instead of failed, so it keeps finding
  * new bugs meanwhile. When the core owner fixes one, its entry is deleted here and its
  * regression test in test/unit/sim-regressions.test.ts loses its `todo`.
@@ -18,18 +20,19 @@ export interface KnownCoreBug {
 export const KNOWN_CORE_BUGS: readonly KnownCoreBug[] = [
   {
     id: 'stop-not-retransmitted',
-    summary: 'a lost STOP is never sent again: replicas wait forever for a STOP quorum (liveness)',
+    summary: 'replicas that installed a regency without its SYNC and replicas still asking for it cannot reach a quorum together; the group stalls (liveness; the case a2cbbf2 leaves)',
     matches: (v) => v.checker === 'liveness' && /waits for STOP/.test(v.message),
   },
   {
-    id: 'conflicting-request-blocks-ordering',
-    summary: 'a client that sends different requests under one seq to different replicas stops all ordering (liveness)',
-    matches: (v, c) => v.checker === 'liveness' && c.clients.byzantine.some((b) => b.kind === 'conflicting-seq'),
+    id: 'unreceived-request-blocks-ordering',
+    summary:
+      'without signed requests, a proposal holding a request some correct replicas never received (a Byzantine client sent it to some only, or two versions under one seq) blocks its instance in every regency (liveness)',
+    matches: (v, c) => v.checker === 'liveness' && !c.replica.requireSignedRequests && c.clients.byzantine.length > 0,
   },
   {
-    id: 'lagging-leader-sync-timestamp',
-    summary: "a new leader that lags proposes in its SYNC a batch timestamped before the decision it then applies; every replica rejects it",
-    matches: (v) => v.checker === 'accusation' && /invalid PROPOSE for instance \d+: timestamp \d+ before the previous batch's/.test(v.message),
+    id: 'state-transfer-resets-current-instance',
+    summary: "a state transfer that completes after the replica decided the checkpoint's instance resets the next instance: the replica votes (and, as leader, proposes) twice in one regency",
+    matches: (v) => v.checker === 'accusation' && /conflicting (WRITE|ACCEPT) for instance \d+ in regency \d+/.test(v.message),
   },
 ];
 

@@ -9,7 +9,8 @@
  *   --n 4|7|10, --service wallet|append, --behaviours a,b|none, --fault-kinds byzantine,twins,crash,
  *   --faults-max K, --client-behaviours malformed,bad-signature,conflicting-seq,flood,
  *   --no-byzantine-clients, --no-stop-loss, --no-partitions, --no-recovery, --key-seed K,
- *   --targeted-loss TYPE:P (the network loses messages of one type, e.g. 5:0.5 for ACCEPT)
+ *   --targeted-loss TYPE:P (the network loses messages of one type, e.g. 5:0.5 for ACCEPT),
+ *   --signed-requests | --unsigned-requests (the core's signed-requests mode; default: drawn)
  *                            narrow the configuration
  *
  *   --strict                 count runs explained by known core bugs (known-bugs.ts) as failed
@@ -46,6 +47,8 @@ const { values } = parseArgs({
     'no-partitions': { type: 'boolean' },
     'no-recovery': { type: 'boolean' },
     'targeted-loss': { type: 'string' },
+    'signed-requests': { type: 'boolean' },
+    'unsigned-requests': { type: 'boolean' },
     'key-seed': { type: 'string' },
     worker: { type: 'boolean' },
     strict: { type: 'boolean' },
@@ -106,6 +109,8 @@ function generateOptions(): GenerateOptions {
   if (values['no-stop-loss']) g.stopLoss = false;
   if (values['no-partitions']) g.partitions = false;
   if (values['no-recovery']) g.recovery = false;
+  if (values['signed-requests']) g.signedRequests = true;
+  if (values['unsigned-requests']) g.signedRequests = false;
   if (values['targeted-loss']) {
     const [type, p] = values['targeted-loss'].split(':').map(Number);
     if (!Number.isInteger(type) || p === undefined || !(p >= 0 && p <= 1)) fail('--targeted-loss is TYPE:P, e.g. 5:0.5 (ACCEPTs lost with probability 0.5)');

@@ -26,6 +26,7 @@ export function generateFlags(g: GenerateOptions): string[] {
   if (g.stopLoss === false) flags.push('--no-stop-loss');
   if (g.partitions === false) flags.push('--no-partitions');
   if (g.recovery === false) flags.push('--no-recovery');
+  if (g.signedRequests !== undefined) flags.push(g.signedRequests ? '--signed-requests' : '--unsigned-requests');
   if (g.targetedLoss) flags.push('--targeted-loss', `${g.targetedLoss.type}:${g.targetedLoss.p}`);
   if (g.keySeed) flags.push('--key-seed', String(g.keySeed));
   return flags;

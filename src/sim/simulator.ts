@@ -16,12 +16,12 @@
  * draining microtasks after each event that touches a client.
  */
 import { sha256, Ed25519Verifier, ed25519PublicKeyToRaw, Ed25519Signer } from '../crypto/ed25519.ts';
-import { decodeBatch, decodeMessage } from '../core/codec.ts';
-import { MessageType } from '../core/messages.ts';
 import { DEFAULT_OPTIONS, type ReplicaOptions } from '../core/options.ts';
 import type { Ready } from '../core/ready.ts';
 import type { ReplicaInput } from '../core/replica.ts';
 import type { ReplicatedService } from '../core/service.ts';
+import { requestSigningMessage } from '../core/signing.ts';
+import type { KeyObject } from 'node:crypto';
 import { makeView, type View } from '../core/view.ts';
 import { ServiceProxy, type Timers } from '../client/service-proxy.ts';
 import { WalletService } from '../wallet/wallet-service.ts';
@@ -30,15 +30,8 @@ import { Coalition } from './byzantine/coalition.ts';
 import { ByzantineClient } from './byzantine/client.ts';
 import { ReplicaProxy } from './byzantine/replica-proxy.ts';
 import type { Unit } from './byzantine/rewriters.ts';
-import { AccusationChecker } from './checkers/accusations.ts';
-import { AgreementChecker } from './checkers/agreement.ts';
-import { AppendChecker } from './checkers/append.ts';
-import { ExecutionChecker } from './checkers/execution.ts';
-import { LivenessChecker } from './checkers/liveness.ts';
-import { ReplyChecker } from './checkers/replies.ts';
-import { StateChecker } from './checkers/state.ts';
-import { Violations, type Violation } from './checkers/violations.ts';
-import { WalletChecker } from './checkers/wallet.ts';
+import type { Violation } from './checkers/violations.ts';
+import { RunObserver } from './observer.ts';
 import { DriftClock } from './clock.ts';
 import { CORRECT_CLIENT_BASE, describeConfig, type PartitionShape, type SimConfig } from './config.ts';
 import { EventQueue } from './event-queue.ts';
@@ -105,6 +98,8 @@ export class Simulation implements ClientHost {
   private readonly nodesById = new Map<number, SimReplicaNode[]>();
   private readonly faultyIds: Set<number>;
   private readonly verifier: MemoVerifier;
+  /** Clients' public keys (signed-requests mode). */
+  private readonly clientVerifier: MemoVerifier;
   private readonly clients: SimClient[] = [];
   private readonly proxies: ServiceProxy[] = [];
   private readonly byzantineClients: ByzantineClient[] = [];
@@ -112,17 +107,12 @@ export class Simulation implements ClientHost {
   private readonly issuedBytes = new WeakSet<Uint8Array>();
   private readonly heldForRestart = new Map<SimReplicaNode, (() => void)[]>();
   readonly trace: Trace;
-  private readonly violations = new Violations();
-  private readonly agreement = new AgreementChecker(this.violations);
-  private readonly execution = new ExecutionChecker(this.violations, sha256);
-  private readonly replies = new ReplyChecker(this.violations, sha256);
-  private readonly state: StateChecker;
-  private readonly liveness: LivenessChecker;
-  private readonly accusations: AccusationChecker;
-  private readonly walletChecker = new WalletChecker(this.violations);
-  private readonly appendChecker = new AppendChecker(this.violations);
+  private readonly checks: RunObserver;
   private events = 0;
-  private highestRegency = 0;
+  /** When a correct replica last sent a message to another replica (quiescence detection). */
+  private lastCorrectMessageMs = 0;
+  /** Set when the liveness phase went quiet for good: the run stops early. */
+  private stalledMs: number | null = null;
   private healMs: number;
   private clientsDoneMs: number | null = null;
   private readonly stopOnViolation: boolean;
@@ -140,16 +130,23 @@ export class Simulation implements ClientHost {
     this.network = new SimNetwork(config.network, this.rng.fork('network'), config.partitionMode);
     this.faultyIds = new Set(config.faulty.map((x) => x.id));
     this.healMs = config.safetyPhaseMs;
-    this.state = new StateChecker(this.violations, sha256, config.stateCheckPeriod);
-    this.liveness = new LivenessChecker(this.violations, config.livenessBoundMs);
-    this.accusations = new AccusationChecker(this.violations, (id) => !this.faultyIds.has(id));
+    this.checks = new RunObserver(config, this.trace, (id) => this.faultyIds.has(id));
     const publicKeys = new Map(this.view.members.map((id) => [id, simKeyPair(config.keySeed, `replica/${id}`).publicKey]));
     this.verifier = new MemoVerifier(new Ed25519Verifier(publicKeys));
+    const clientKeys = new Map<number, KeyObject>();
+    for (let i = 0; i < config.clients.correct; i++) clientKeys.set(CORRECT_CLIENT_BASE + i, this.clientKey(CORRECT_CLIENT_BASE + i).publicKey);
+    for (const b of config.clients.byzantine) clientKeys.set(b.clientId, this.clientKey(b.clientId).publicKey);
+    this.clientVerifier = new MemoVerifier(new Ed25519Verifier(clientKeys));
     this.buildReplicas();
     this.buildClients();
   }
 
   // ------------------------------------------------------------------ construction
+
+  /** A client's key: its wallet account key and, in signed-requests mode, its request key. */
+  private clientKey(clientId: number): { privateKey: KeyObject; publicKey: KeyObject } {
+    return simKeyPair(this.config.keySeed, `client/${clientId}`);
+  }
 
   private replicaOptions(id: number): ReplicaOptions {
     const r = this.config.replica;
@@ -161,6 +158,7 @@ export class Simulation implements ClientHost {
       batchRequestsMax: r.batchRequestsMax,
       catchUpIntervalMs: r.catchUpIntervalMs,
       checkpointPeriod: r.checkpointPeriod,
+      requireSignedRequests: r.requireSignedRequests ?? false,
       ...(r.plantedBugs ? { plantedBugs: r.plantedBugs } : {}),
     };
   }
@@ -181,7 +179,7 @@ export class Simulation implements ClientHost {
     for (const id of this.view.members) {
       const fault = c.faulty.find((x) => x.id === id);
       const signer = new Ed25519Signer(simKeyPair(c.keySeed, `replica/${id}`).privateKey);
-      const deps = { signer, verifier: this.verifier, hash: sha256 };
+      const deps = { signer, verifier: this.verifier, hash: sha256, clientVerifier: this.clientVerifier };
       const proxy =
         fault && fault.behaviours.length > 0
           ? new ReplicaProxy(id, fault.behaviours, { signer, hash: sha256, rng: this.rng.fork(`byzantine/${id}`), coalition, clientIds, note: (t) => this.note(t) })
@@ -211,7 +209,15 @@ export class Simulation implements ClientHost {
     const issuer = simKeyPair(c.keySeed, 'issuer');
     for (const clientId of correctIds) {
       const proxy = new ServiceProxy(
-        { clientId, view: this.view, session: 1 + this.rng.fork(`session/${clientId}`).int(0, 1_000_000), invokeTimeoutMs: 3_600_000, retransmitMs: c.clients.retransmitMs, unorderedTimeoutMs: c.clients.retransmitMs },
+        {
+          clientId,
+          view: this.view,
+          session: 1 + this.rng.fork(`session/${clientId}`).int(0, 1_000_000),
+          invokeTimeoutMs: 3_600_000,
+          retransmitMs: c.clients.retransmitMs,
+          unorderedTimeoutMs: c.clients.retransmitMs,
+          ...(c.replica.requireSignedRequests ? { requestSigner: new Ed25519Signer(this.clientKey(clientId).privateKey) } : {}),
+        },
         {
           transport: { send: (replicaId, bytes) => this.clientSend(clientId, replicaId, bytes, true) },
           verifier: this.verifier,
@@ -222,12 +228,13 @@ export class Simulation implements ClientHost {
       const rng = this.rng.fork(`client/${clientId}`);
       const workload: Workload =
         c.service === 'wallet'
-          ? new WalletWorkload({ clientId, keyPair: simKeyPair(c.keySeed, `client/${clientId}`), issuerPrivateKey: issuer.privateKey, peers: correctIds, readP: c.clients.readP }, rng.fork('workload'), this.walletChecker)
-          : new AppendWorkload(clientId, c.clients.readP, rng.fork('workload'), this.appendChecker);
+          ? new WalletWorkload({ clientId, keyPair: this.clientKey(clientId), issuerPrivateKey: issuer.privateKey, peers: correctIds, readP: c.clients.readP }, rng.fork('workload'), this.checks.wallet)
+          : new AppendWorkload(clientId, c.clients.readP, rng.fork('workload'), this.checks.append);
       this.proxies.push(proxy);
-      this.clients.push(new SimClient(clientId, proxy, workload, c.clients, this, { liveness: this.liveness, replies: this.replies, execution: this.execution }, rng));
+      this.clients.push(new SimClient(clientId, proxy, workload, c.clients, this, { liveness: this.checks.liveness, replies: this.checks.replies, execution: this.checks.execution }, rng));
     }
     for (const spec of c.clients.byzantine) {
+      const requestSigner = c.replica.requireSignedRequests ? new Ed25519Signer(this.clientKey(spec.clientId).privateKey) : null;
       this.byzantineClients.push(
         new ByzantineClient(spec, {
           replicas: this.view.members,
@@ -235,8 +242,9 @@ export class Simulation implements ClientHost {
           rng: this.rng.fork(`byzantine-client/${spec.clientId}`),
           strangerKey: simKeyPair(c.keySeed, `stranger/${spec.clientId}`),
           issuerKey: issuer.privateKey,
+          signRequest: (r) => requestSigner?.sign(requestSigningMessage(r.clientId, r.session, r.seq, r.ordered, sha256(r.payload))) ?? null,
           send: (replicaId, bytes) => this.clientSend(spec.clientId, replicaId, bytes, false),
-          issued: (bytes) => this.execution.onIssued(bytes),
+          issued: (bytes) => this.checks.execution.onIssued(bytes),
           note: (t) => this.note(t),
         }),
       );
@@ -275,7 +283,7 @@ export class Simulation implements ClientHost {
     this.phase = 'over';
     for (const p of this.proxies) p.close();
     await new Promise((r) => setImmediate(r));
-    this.finalChecks();
+    this.checks.finish(this.nodes, this.healMs, this.nowMs, this.stalledMs !== null);
     return this.result(performance.now() - wallStart);
   }
 
@@ -292,23 +300,42 @@ export class Simulation implements ClientHost {
       this.events++;
       event.run();
       if (event.touchesClient) await new Promise((r) => setImmediate(r));
-      if (this.stopOnViolation && this.violations.safetyBroken) return;
+      if (this.stopOnViolation && this.checks.violations.safetyBroken) return;
       if (this.events >= this.eventsMax) {
-        this.violations.report('liveness', this.nowMs, `the run exceeded ${this.eventsMax} events (a message storm?)`);
+        this.checks.violations.report('liveness', this.nowMs, `the run exceeded ${this.eventsMax} events (a message storm?)`);
         return;
       }
       if (this.clientsDoneMs === null && this.phase === 'liveness' && this.clients.every((c) => c.done)) {
         this.clientsDoneMs = this.nowMs;
         this.note('every correct client is done; settling');
       }
+      if (this.clientsDoneMs === null && this.isStalled()) {
+        this.stalledMs = this.nowMs;
+        this.note(`stalled: no correct replica sent anything for ${this.quiescentMs()} ms while clients wait`);
+        return;
+      }
     }
+  }
+
+  /**
+   * The longest a correct replica can stay silent and still act later: its timers are the
+   * request timeout, the synchronization timeout (backed off up to 2^6 request timeouts),
+   * catch-up and state transfer (a few seconds). Silence beyond that, with a healed network
+   * and clients waiting, is a stall for good: the run ends early (it costs minutes of ticks).
+   */
+  private quiescentMs(): number {
+    return 66 * this.config.replica.requestTimeoutMs + 10_000;
+  }
+
+  private isStalled(): boolean {
+    return this.phase === 'liveness' && this.config.mode === 'safe' && this.nowMs - Math.max(this.lastCorrectMessageMs, this.healMs) > this.quiescentMs();
   }
 
   /** When the run stops: after the settle time once clients are done, or at the liveness deadline. */
   private endMs(): number {
     if (this.clientsDoneMs !== null) return this.clientsDoneMs + this.config.settleMs;
     if (this.config.mode === 'over-f') return this.healMs + 60_000;
-    return this.liveness.deadlineMs(this.healMs) + 1;
+    return this.checks.liveness.deadlineMs(this.healMs) + 1;
   }
 
   private scheduleScenario(): void {
@@ -370,11 +397,7 @@ export class Simulation implements ClientHost {
         this.onCoreThrew(node, e);
         continue;
       }
-      if (!node.spec.faulty) {
-        const last = node.replica.lastDecidedCid;
-        this.agreement.onRecovered(id, last);
-        this.execution.onRecovered(id, last);
-      }
+      this.checks.onRecovered(node);
       this.scheduleTick(node, node.incarnation);
       const held = this.heldForRestart.get(node) ?? [];
       this.heldForRestart.delete(node);
@@ -406,7 +429,7 @@ export class Simulation implements ClientHost {
       return;
     }
     const ready = node.replica.takeReady();
-    this.observe(node, ready, input);
+    this.checks.observe(node, ready, this.nowMs);
     const c = this.config;
     const releaseMs = node.disk.write(ready.persist, this.nowMs, this.rng.float(c.diskLatencyMs[0], c.diskLatencyMs[1]));
     const units = node.spec.proxy ? node.spec.proxy.rewrite(node.replica, ready.messages, ready.replies) : plainUnits(ready);
@@ -429,6 +452,7 @@ export class Simulation implements ClientHost {
   }
 
   private replicaSend(from: SimReplicaNode, to: number, bytes: Uint8Array, extraMs: number): void {
+    if (!from.spec.faulty) this.lastCorrectMessageMs = this.nowMs;
     for (const target of this.nodesById.get(to) ?? []) {
       if (!target.spec.peers.has(from.id)) continue; // a twin hears only its own group
       this.linkSend(from, target, bytes, extraMs);
@@ -468,7 +492,7 @@ export class Simulation implements ClientHost {
   private clientSend(clientId: number, replicaId: number, bytes: Uint8Array, correct: boolean): void {
     if (correct && !this.issuedBytes.has(bytes)) {
       this.issuedBytes.add(bytes);
-      this.execution.onIssued(bytes);
+      this.checks.execution.onIssued(bytes);
     }
     for (const target of this.nodesById.get(replicaId) ?? []) {
       for (const delayMs of this.network.clientLink()) {
@@ -483,96 +507,7 @@ export class Simulation implements ClientHost {
   private onCoreThrew(node: SimReplicaNode, e: unknown): void {
     const message = e instanceof Error ? e.message : String(e);
     node.halted = message;
-    this.note(`${node.name} STOPPED: the core threw: ${message}`);
-    if (!node.spec.faulty) this.violations.report('core-threw', this.nowMs, `correct replica ${node.name} threw: ${message}`);
-  }
-
-  // ------------------------------------------------------------------ observation
-
-  private observe(node: SimReplicaNode, ready: Ready, input: ReplicaInput): void {
-    const correct = !node.spec.faulty;
-    const id = node.id;
-    for (const e of ready.events) {
-      switch (e.type) {
-        case 'decided':
-          if (correct) {
-            this.agreement.onDecided(id, e.cid, e.digestHex, this.nowMs);
-            if (this.state.isCheckedCid(e.cid) && e.cid === node.replica.lastDecidedCid) this.state.onSnapshot(id, e.cid, node.service.snapshot(), this.nowMs);
-          }
-          this.note(`${node.name} decided cid=${e.cid} reg=${e.regency} reqs=${e.requests} #${e.digestHex.slice(0, 8)}`);
-          break;
-        case 'dropped':
-          if (correct && !this.heldNoDecision(node, e.reason)) this.accusations.onDropped(id, blamed(input, e.from, e.reason), e.reason, this.nowMs);
-          if (this.trace.messages) this.trace.add(this.nowMs, `${node.name} dropped from ${e.from}: ${e.reason}`);
-          break;
-        case 'regency-installed':
-          if (e.regency > this.highestRegency) this.highestRegency = e.regency;
-          this.note(`${node.name} installed regency ${e.regency} (leader r${e.leader})`);
-          break;
-        default:
-          this.observeOther(node, correct, e as { type: string; cid?: number; digestHex?: string });
-      }
-    }
-    if (correct) {
-      for (const p of ready.persist) {
-        if (p.kind !== 'decision') continue;
-        const b = decodeBatch(p.decision.value);
-        if (b.ok) this.execution.onExecuted(id, p.decision.cid, b.message, this.nowMs);
-      }
-      for (const r of ready.replies) {
-        const d = decodeMessage(r.bytes);
-        if (d.ok && d.message.type === MessageType.REPLY) this.replies.onCorrectReply(d.message, this.nowMs);
-      }
-    }
-  }
-
-  /**
-   * The core says "a value other than the one decided here" also when it holds no
-   * decision for that instance (it installed a checkpoint past it): not an accusation.
-   * Reported as a minor core bug (docs/testing.md); remove once the reason is precise.
-   */
-  private heldNoDecision(node: SimReplicaNode, reason: string): boolean {
-    const m = /SYNC proposes for instance (\d+) a value other than the one decided here/.exec(reason);
-    return m !== null && !node.replica.decided.has(Number(m[1]));
-  }
-
-  private observeOther(node: SimReplicaNode, correct: boolean, e: { type: string; cid?: number; digestHex?: string }): void {
-    const id = node.id;
-    if (correct && e.type === 'state-transferred' && e.cid !== undefined) {
-      this.agreement.onStateTransferred(id, e.cid);
-      this.execution.onStateTransferred(id);
-    }
-    if (correct && e.type === 'checkpoint-taken' && e.cid !== undefined && e.digestHex !== undefined) this.state.onCheckpoint(id, e.cid, e.digestHex, this.nowMs);
-    if (correct && e.type === 'state-divergence' && e.cid !== undefined) this.state.onDivergence(id, e.cid, this.nowMs);
-    if (this.trace.events && e.type !== 'checkpoint-taken') this.note(`${node.name} ${e.type} ${JSON.stringify({ ...e, type: undefined })}`);
-  }
-
-  // ------------------------------------------------------------------ the end
-
-  private finalChecks(): void {
-    const end = this.nowMs;
-    if (this.config.mode === 'safe') this.liveness.finish(this.healMs, end, this.diagnosis());
-    this.replies.finish(end);
-    const correctNodes = this.nodes.filter((n) => !n.spec.faulty && n.halted === null);
-    if (this.config.service === 'wallet') {
-      this.walletChecker.finish(new Map(correctNodes.map((n) => [n.id, n.service.snapshot()])), end);
-    } else {
-      this.appendChecker.finish(new Map(correctNodes.map((n) => [n.id, (n.service as AppendService).history])), end);
-    }
-    for (const v of this.violations.list) this.note(`VIOLATION [${v.checker}] at ${(v.atMs / 1000).toFixed(3)}s: ${v.message}`);
-  }
-
-  /** Where each correct replica stands: instance, regency, whether it waits for a SYNC or for STOPs. */
-  diagnosis(): string {
-    return this.nodes
-      .filter((n) => !n.spec.faulty)
-      .map((n) => {
-        const r = n.replica;
-        const state = !n.alive ? ' down' : n.halted !== null ? ' halted' : r.synchronizing ? ' synchronizing' : '';
-        const waiting = r.stopSentRegency > r.regency ? ` waits for STOP ${r.stopSentRegency}` : '';
-        return `${n.name}: cid ${r.instance.cid} regency ${r.regency}${state}${waiting}`;
-      })
-      .join('; ');
+    this.checks.onCoreThrew(node, message, this.nowMs);
   }
 
   private result(wallMs: number): RunResult {
@@ -582,18 +517,18 @@ export class Simulation implements ClientHost {
     for (const p of proxies) for (const v of p?.actions.values() ?? []) byzantineActions += v;
     return {
       config: this.config,
-      ok: this.violations.count === 0,
-      violations: this.violations.list,
+      ok: this.checks.violations.count === 0,
+      violations: this.checks.violations.list,
       overF: this.config.mode === 'over-f',
       stats: {
         simulatedMs: this.nowMs,
         events: this.events,
         messages: count.sent,
         lost: count.lost + count.cutOff,
-        decisions: this.agreement.highestCid + 1,
-        operationsIssued: this.liveness.operations.length,
-        operationsCompleted: this.liveness.completed,
-        highestRegency: this.highestRegency,
+        decisions: this.checks.agreement.highestCid + 1,
+        operationsIssued: this.checks.liveness.operations.length,
+        operationsCompleted: this.checks.liveness.completed,
+        highestRegency: this.checks.highestRegency,
         byzantineActions,
         restarts: this.nodes.reduce((s, n) => s + n.restarts, 0),
         verifications: { hits: this.verifier.hits, misses: this.verifier.misses },
@@ -612,16 +547,6 @@ export class Simulation implements ClientHost {
     for (const c of f.crashes) parts.push(`crash at ${c.atMs}ms${c.restartAtMs !== null ? `, restart at ${c.restartAtMs}ms` : ''}`);
     return parts.join('; ') || 'faulty (no behaviour)';
   }
-}
-
-/**
- * Who is really to blame for a drop. The core names the SYNC's author when it rejects a
- * SYNC that another replica forwarded (SYNC_FORWARD); the forwarder, which may have
- * tampered with it, is the one the channel authenticated. (Reported as a minor core bug.)
- */
-function blamed(input: ReplicaInput, from: string, reason: string): string {
-  if (input.type === 'replica-message' && input.bytes[0] === MessageType.SYNC_FORWARD && /SYNC/.test(reason)) return `replica ${input.from}`;
-  return from;
 }
 
 function plainUnits(ready: Ready): Unit[] {

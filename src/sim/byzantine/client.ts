@@ -20,6 +20,8 @@ export interface ByzantineClientDependencies {
   /** A key that is nobody's (to sign what it must not). */
   readonly strangerKey: SimKeyPair;
   readonly issuerKey: KeyObject;
+  /** This client's request signature (signed-requests mode), or null when requests are unsigned. */
+  signRequest(r: Omit<Request, 'signature'>): Uint8Array | null;
   /** Sends bytes on this client's channel to one replica. */
   send(replicaId: number, bytes: Uint8Array): void;
   /** Records a well-formed REQUEST this client sent (validity: it was issued by a client). */
@@ -50,9 +52,11 @@ export class ByzantineClient {
     }
   }
 
+  /** A request on this client's channel, signed with its own key when the cluster wants signed requests. */
   private request(payload: Uint8Array, seq = ++this.seq, session = this.session, clientId = this.spec.clientId): Uint8Array {
     const r: Request = { type: MessageType.REQUEST, clientId, session, seq, ordered: true, payload };
-    return encodeMessage(r);
+    const signature = this.deps.signRequest(r);
+    return encodeMessage(signature ? { ...r, signature } : r);
   }
 
   private toAll(bytes: Uint8Array): void {
@@ -63,11 +67,18 @@ export class ByzantineClient {
   private malformed(): void {
     const d = this.deps;
     const to = d.rng.pick(d.replicas);
-    const variant = d.rng.int(0, 3);
+    const variant = d.rng.int(0, 4);
     if (variant === 0) d.send(to, d.rng.bytes(d.rng.int(0, 80)));
     else if (variant === 1) d.send(to, encodeMessage({ type: MessageType.STOP, from: to, regency: d.rng.int(1, 50) }));
     else if (variant === 2) d.send(to, this.request(d.rng.bytes(8), this.seq + 1, this.session, d.rng.pick(d.correctClients)));
-    else d.send(to, this.request(d.rng.bytes(16), this.seq + 1).slice(0, d.rng.int(1, 20)));
+    else if (variant === 3) d.send(to, this.request(d.rng.bytes(16), this.seq + 1).slice(0, d.rng.int(1, 20)));
+    else {
+      // A request with a signature that is not this client's: refused in signed-requests
+      // mode; without it, a well-formed request this client really sent (to one replica).
+      const bytes = encodeMessage({ type: MessageType.REQUEST, clientId: this.spec.clientId, session: this.session, seq: this.seq + 1, ordered: true, payload: d.rng.bytes(8), signature: d.rng.bytes(64) });
+      d.issued(bytes);
+      d.send(to, bytes);
+    }
     d.note(`client ${this.spec.clientId} [byzantine] sends a malformed message to r${to}`);
   }
 

@@ -37,8 +37,10 @@ export class LivenessChecker {
   /**
    * Checks every operation against the bound at the end of the run (`endMs`).
    * @param diagnosis appended to the first violation (where the correct replicas stand).
+   * @param stalled the replicas went silent for good: pending operations will never
+   *   complete, so they fail now rather than at their deadline.
    */
-  finish(healMs: number, endMs: number, diagnosis = ''): void {
+  finish(healMs: number, endMs: number, diagnosis = '', stalled = false): void {
     let first = true;
     const tail = (): string => {
       if (!first || !diagnosis) return '';
@@ -49,7 +51,8 @@ export class LivenessChecker {
       const deadline = Math.max(o.issuedMs, healMs) + this.livenessBoundMs;
       const what = `client ${o.clientId} operation #${o.index} (${o.label}) issued at ${(o.issuedMs / 1000).toFixed(3)}s`;
       if (o.completedMs === null) {
-        if (endMs >= deadline) this.violations.report('liveness', endMs, `${what} did not complete within ${this.livenessBoundMs} ms of the heal${tail()}`);
+        if (stalled) this.violations.report('liveness', endMs, `${what} never completes: the correct replicas went silent (stalled)${tail()}`);
+        else if (endMs >= deadline) this.violations.report('liveness', endMs, `${what} did not complete within ${this.livenessBoundMs} ms of the heal${tail()}`);
       } else if (o.completedMs > deadline) {
         this.violations.report('liveness', o.completedMs, `${what} completed ${((o.completedMs - Math.max(o.issuedMs, healMs)) / 1000).toFixed(3)}s after the heal, beyond the ${this.livenessBoundMs} ms bound${tail()}`);
       }
