@@ -27,6 +27,7 @@ import { replicaVerifier } from './proxy-transport.ts';
 import { WalletHttp } from './wallet-http.ts';
 import { clusterPids, latencySummary, measureWindow, sleep, type LatencyUs } from './bench-stats.ts';
 import type { ClusterConfig } from './cluster-config.ts';
+import { Prng } from '../sim/prng.ts';
 
 export interface WalletBenchOptions {
   workload: 'transfers' | 'smallbank';
@@ -53,18 +54,6 @@ export interface WalletBenchResult {
   failures: number;
   perOperation: Record<string, { count: number; latencyUs: LatencyUs }>;
   cpuPercent: Record<string, number>;
-}
-
-/** A deterministic PRNG (mulberry32), so a run's operation mix is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Account {
@@ -117,7 +106,8 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
     const all = owned.flat();
     const customers = o.workload === 'smallbank' ? all.filter((a) => a.id.endsWith('-chk')).map((a) => a.id.slice(0, -4)) : [];
     const hot = customers.slice(0, 10);
-    const rnd = prng(42);
+    const random = new Prng(42);
+    const rnd = (): number => random.next();
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
     const counterparty = (): string => (rnd() < 0.25 && hot.length > 0 ? pick(hot) : pick(customers));
     const transfer = (from: Account, to: string, amount: bigint, kind: OpKind): Call => {
