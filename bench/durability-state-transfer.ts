@@ -72,8 +72,10 @@ interface Row {
 
 let current: BenchCluster | undefined;
 let redis: RedisServer | undefined;
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    interrupted = true;
     void Promise.allSettled([current?.close(), redis?.stop()]).then(() => process.exit(130));
   });
 }
@@ -125,7 +127,7 @@ async function one(n: number): Promise<Row> {
       loadAfter: loadLine(),
     };
   } catch (e) {
-    if (!args['keep-logs']) log(`failed; replica logs kept in ${c.keepLogs()}`);
+    if (!args['keep-logs'] && !interrupted) log(`failed; replica logs kept in ${c.keepLogs()}`);
     throw e;
   } finally {
     if (args['keep-logs']) log(`replica logs kept in ${c.keepLogs()}`);

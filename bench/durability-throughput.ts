@@ -70,8 +70,10 @@ interface Run {
 
 let current: BenchCluster | undefined;
 let redis: RedisServer | undefined;
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    interrupted = true;
     void Promise.allSettled([current?.close(), redis?.stop()]).then(() => process.exit(130));
   });
 }
@@ -121,7 +123,7 @@ async function one(backend: Backend, round: number): Promise<Run> {
     log(`round ${round} ${backend}: ${run.transfersPerS.toFixed(0)} transfers/s, p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, load ${run.load}`);
     return run;
   } catch (e) {
-    if (!args['keep-logs']) log(`failed; replica logs kept in ${c.keepLogs()}`);
+    if (!args['keep-logs'] && !interrupted) log(`failed; replica logs kept in ${c.keepLogs()}`);
     throw e;
   } finally {
     if (args['keep-logs']) log(`replica logs kept in ${c.keepLogs()}`);
