@@ -58,8 +58,11 @@ export function checkStopData(ctx: CertificateContext, s: StopData): string | nu
   }
   const c = s.writeCertificate;
   if (c) {
+    // Usually the instance right after the last decision. Later is legitimate too: a replica
+    // that installed a checkpoint (state transfer, recovery) holds no decision proof for it.
+    // Earlier is not: a correct replica keeps a write certificate only for its current instance.
     const expectedCid = (s.lastDecided?.cid ?? -1) + 1;
-    if (c.cid !== expectedCid) return `STOPDATA from ${s.from}: write certificate for instance ${c.cid}, expected ${expectedCid}`;
+    if (c.cid < expectedCid) return `STOPDATA from ${s.from}: write certificate for instance ${c.cid}, before ${expectedCid}`;
     if (c.regency >= s.regency) return `STOPDATA from ${s.from}: write certificate from regency ${c.regency}, not before ${s.regency}`;
     const reason = checkWriteCertificate(ctx, c);
     if (reason) return `STOPDATA from ${s.from}: write certificate: ${reason}`;
@@ -72,7 +75,8 @@ export function checkStopData(ctx: CertificateContext, s: StopData): string | nu
  * STOPDATAs in a SYNC (Mod-SMaRt's synchronization phase, §5 of the EDCC 2012 paper;
  * the choice of the highest-regency certificate follows PBFT's view change).
  *
- * The next instance is one past the highest decided instance any STOPDATA proves.
+ * The next instance is one past the highest decided instance any STOPDATA proves, or
+ * the highest instance any STOPDATA holds a write certificate for, whichever is later.
  * If any STOPDATA holds a write certificate for that instance, the value of the one
  * from the highest regency is bound: it may have been decided, so it must be proposed.
  * @param stopData STOPDATAs already checked with `checkStopData`.
@@ -80,7 +84,10 @@ export function checkStopData(ctx: CertificateContext, s: StopData): string | nu
 export function chooseSyncValue(stopData: readonly StopData[]): { cid: number; bound: Uint8Array | null; highestDecision: Decision | null } {
   let highestDecision: Decision | null = null;
   for (const s of stopData) if (s.lastDecided && (!highestDecision || s.lastDecided.cid > highestDecision.cid)) highestDecision = s.lastDecided;
-  const cid = (highestDecision?.cid ?? -1) + 1;
+  // A valid write certificate for instance c shows that f+1 correct replicas had decided
+  // c - 1 (they WRITE only in their current instance), so c is a floor too.
+  let cid = (highestDecision?.cid ?? -1) + 1;
+  for (const s of stopData) if (s.writeCertificate && s.writeCertificate.cid > cid) cid = s.writeCertificate.cid;
   let best: WriteCertificate | null = null;
   for (const s of stopData) {
     const c = s.writeCertificate;

@@ -86,11 +86,30 @@ export function onPropose(replica: Replica, m: Propose): void {
     return replica.drop(from, `invalid PROPOSE for instance ${m.cid}: a request without a valid client signature`);
   }
   if (!signed && !batch.requests.every((r) => replica.sessions.hasPending(r))) {
-    // Validity: only requests received from their clients are written. Wait for them;
-    // clients send to every replica and retransmit, so they normally arrive soon.
+    // Validity: only requests received from their clients are written. Wait for them
+    // (clients send to every replica and retransmit), or for f+1 WRITEs of this value:
+    // at least one is from a correct replica, which received every request from its
+    // client. Without that second way out, a Byzantine client that sends a request to
+    // some replicas only, or two requests under one seq, blocks the instance forever.
     round.awaiting = m;
+    writeIfVouched(replica);
     return;
   }
+  writeValue(replica, digest);
+  tryDecide(replica);
+}
+
+/**
+ * A proposal we validated but hold requests of that we never received: WRITE it once
+ * f+1 replicas (so at least one correct one) WROTE the same value in this round.
+ */
+function writeIfVouched(replica: Replica): void {
+  const round = replica.instance.round;
+  const awaiting = round.awaiting;
+  if (!awaiting || round.writeSent) return;
+  const digest = replica.deps.hash(awaiting.value);
+  if (votesFor(round.writes, toHex(digest)).length < replica.witnesses) return;
+  round.awaiting = null;
   writeValue(replica, digest);
   tryDecide(replica);
 }
@@ -119,6 +138,7 @@ export function signedVote(replica: Replica, type: typeof MessageType.WRITE | ty
 /** WRITE: record a signed vote; on a quorum for the value we wrote, ACCEPT it. */
 export function onWrite(replica: Replica, m: Vote): void {
   if (!recordVote(replica, m, replica.instance.round.writes, 'WRITE')) return;
+  writeIfVouched(replica);
   tryAccept(replica);
 }
 

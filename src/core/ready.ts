@@ -49,7 +49,9 @@ export type CoreEvent =
   | { readonly type: 'state-transfer-started'; readonly fromCid: number; readonly reason: string }
   /** A replica served state that does not match the digest f+1 replicas vouched for. */
   | { readonly type: 'state-transfer-rejected'; readonly source: number; readonly reason: string }
-  | { readonly type: 'state-transferred'; readonly cid: number; readonly source: number; readonly bytes: number };
+  | { readonly type: 'state-transferred'; readonly cid: number; readonly source: number; readonly bytes: number }
+  /** Normal progress decided the checkpoint's instance first: the transfer is dropped, not installed. */
+  | { readonly type: 'state-transfer-abandoned'; readonly cid: number; readonly lastDecidedCid: number };
 
 export interface Ready {
   readonly persist: DurableRecord[];

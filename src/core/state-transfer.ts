@@ -33,6 +33,12 @@ export interface Fetch {
 export interface Transfer {
   /** Accept checkpoints at or after this instance (ours at that instance may be wrong). */
   readonly fromCid: number;
+  /**
+   * True when our own state at `fromCid` diverged from a quorum's (we had executed past it):
+   * the checkpoint replaces it even though we are not behind, and our later decisions are
+   * executed again on top of it. Otherwise a checkpoint is installed only strictly forward.
+   */
+  readonly repair: boolean;
   lastRequestMs: number;
   fetch: Fetch | null;
 }
@@ -41,7 +47,7 @@ export interface Transfer {
 /** @param reason why (for the event log). */
 export function requestState(replica: Replica, fromCid: number, reason: string): void {
   if (replica.transfer && replica.transfer.fromCid <= fromCid) return;
-  replica.transfer = { fromCid, lastRequestMs: replica.nowMs, fetch: null };
+  replica.transfer = { fromCid, repair: fromCid <= replica.lastDecidedCid, lastRequestMs: replica.nowMs, fetch: null };
   replica.emit({ type: 'state-transfer-started', fromCid, reason });
   replica.sendTo(replica.others(), { type: MessageType.STATE_REQUEST, from: replica.id });
   maybeFetch(replica);
@@ -72,7 +78,7 @@ function maybeFetch(replica: Replica): void {
   const wanted = replica.transfer ? c.cid >= replica.transfer.fromCid : c.cid > replica.lastDecidedCid + replica.options.checkpointPeriod;
   if (!wanted || c.byteLength > replica.options.stateBytesMax) return;
   if (!replica.transfer) {
-    replica.transfer = { fromCid: c.cid, lastRequestMs: replica.nowMs, fetch: null };
+    replica.transfer = { fromCid: c.cid, repair: false, lastRequestMs: replica.nowMs, fetch: null };
     replica.emit({ type: 'state-transfer-started', fromCid: c.cid, reason: `f+1 replicas report checkpoint ${c.cid}, far ahead` });
   }
   const chunk = replica.options.limits.chunkBytesMax;
@@ -125,6 +131,7 @@ export function onStateChunk(replica: Replica, m: StateChunk): void {
   const offset = m.index * chunk;
   const expected = Math.min(chunk, f.byteLength - offset);
   if (m.total !== f.total || m.bytes.length !== expected) return rejectSource(replica, `chunk ${m.index} has ${m.bytes.length} bytes of ${m.total} chunks, expected ${expected} of ${f.total}`);
+  if (overtaken(replica)) return;
   f.buffer.set(m.bytes, offset);
   f.nextIndex++;
   f.lastProgressMs = replica.nowMs;
@@ -132,6 +139,21 @@ export function onStateChunk(replica: Replica, m: StateChunk): void {
   const digest = replica.deps.hash(f.buffer);
   if (toHex(digest) !== toHex(f.digest)) return rejectSource(replica, `checkpoint ${f.cid} does not match the digest f+1 replicas reported`);
   install(replica, f);
+}
+
+/**
+ * Normal progress (ACCEPTs, catch-up) decided the checkpoint's instance before the transfer
+ * finished: abandon it. Installing now would move us back to the instance after the
+ * checkpoint and forget our votes in the current one, so that we would vote (or, as
+ * leader, propose) twice in one regency (found by the simulator, seed 104544).
+ * @returns whether the transfer was abandoned.
+ */
+function overtaken(replica: Replica): boolean {
+  const t = replica.transfer;
+  if (!t?.fetch || t.repair || replica.lastDecidedCid < t.fetch.cid) return false;
+  replica.transfer = null;
+  replica.emit({ type: 'state-transfer-abandoned', cid: t.fetch.cid, lastDecidedCid: replica.lastDecidedCid });
+  return true;
 }
 
 /** The source served bad state (or stalled): report it and try the next candidate. */
@@ -151,8 +173,15 @@ function rejectSource(replica: Replica, reason: string): void {
   requestChunk(replica);
 }
 
-/** Installs a verified checkpoint: service state, sessions, position; then catches up on the log after it. */
+/**
+ * Installs a verified checkpoint: service state, sessions, position; then catches up on
+ * the log after it. When repairing a diverged state, our own decisions after the checkpoint
+ * are executed again on top of it, and the instance we were voting in is kept as it was.
+ */
 function install(replica: Replica, f: Fetch): void {
+  const repair = replica.transfer?.repair === true;
+  const current = replica.instance;
+  const later = repair ? [...replica.decided.values()].filter((d) => d.cid > f.cid).sort((a, b) => a.cid - b.cid) : [];
   let state;
   try {
     state = decodeCheckpoint(f.buffer);
@@ -177,6 +206,12 @@ function install(replica: Replica, f: Fetch): void {
   for (const [id, o] of replica.offers) if (o.cid <= f.cid) replica.offers.delete(id);
   replica.lastProgressMs = replica.nowMs;
   replica.emit({ type: 'state-transferred', cid: f.cid, source: f.source, bytes: f.byteLength });
+  for (const d of later) {
+    if (d.cid !== replica.instance.cid) break; // a gap: catch-up brings the rest
+    replica.executeDecision(d, replica.decodeDecidedValue(d.value));
+  }
+  // Back where we were: keep this instance's values, certificate and votes of this regency.
+  if (replica.instance.cid === current.cid) replica.instance = current;
   requestCatchUp(replica, f.candidates, true);
   replica.replayHeld();
 }
@@ -187,10 +222,7 @@ export function onStateTransferTick(replica: Replica): void {
   if (!t) return;
   const timeout = replica.options.stateTransferTimeoutMs;
   if (t.fetch) {
-    if (replica.lastDecidedCid >= t.fetch.cid) {
-      replica.transfer = null; // normal progress got us there first
-      return;
-    }
+    if (overtaken(replica)) return;
     if (replica.nowMs - t.fetch.lastProgressMs > timeout) rejectSource(replica, `no chunk within ${timeout} ms`);
     return;
   }

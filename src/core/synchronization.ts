@@ -39,8 +39,7 @@ export function resendStop(replica: Replica): void {
 export function onStop(replica: Replica, m: Stop): void {
   const from = `replica ${m.from}`;
   if (m.regency <= replica.regency) {
-    // The sender is behind: it missed the leader change. Hand it the SYNC that made it.
-    if (replica.lastSync && m.from !== replica.id) replica.sendTo([m.from], { type: MessageType.SYNC_FORWARD, from: replica.id, sync: replica.lastSync });
+    if (m.from !== replica.id) helpLaggard(replica, m);
     return replica.drop(from, `STOP for regency ${m.regency}, not after the current ${replica.regency}`);
   }
   if (m.regency > replica.regency + replica.options.regenciesAheadMax) return replica.drop(from, `STOP for regency ${m.regency} is out of range`);
@@ -50,6 +49,28 @@ export function onStop(replica: Replica, m: Stop): void {
   senders.add(m.from);
   if (senders.size >= replica.witnesses) sendStop(replica, m.regency, `${senders.size} replicas asked for regency ${m.regency}`);
   if (senders.size >= replica.quorum) installRegency(replica, m.regency);
+}
+
+/**
+ * A STOP for a regency we already reached: its sender missed the leader change. If we
+ * hold the SYNC of that regency or a later one, hand it over (it proves itself). If not
+ * (we installed our regency on a quorum of STOPs and its leader never sent a SYNC), echo
+ * the STOP: we have left every regency before ours, so we support the one it asks for.
+ * Without the echo, laggards whose STOPs we dropped and we, asking for the next regency,
+ * can each be fewer than a quorum forever (found by the simulator, seeds 151 and 202).
+ */
+function helpLaggard(replica: Replica, m: Stop): void {
+  const sync = replica.lastSync;
+  if (sync && sync.regency >= m.regency) {
+    replica.sendTo([m.from], { type: MessageType.SYNC_FORWARD, from: replica.id, sync });
+    return;
+  }
+  // At most once per sender and regency per request timeout: two replicas that both
+  // passed the regency would otherwise echo each other's echo forever.
+  const last = replica.stopEchoes.get(m.from);
+  if (last && last.regency === m.regency && replica.nowMs - last.atMs < replica.options.requestTimeoutMs) return;
+  replica.stopEchoes.set(m.from, { regency: m.regency, atMs: replica.nowMs });
+  replica.sendTo([m.from], { type: MessageType.STOP, from: replica.id, regency: m.regency });
 }
 
 /** Moves to `regency` and sends this replica's signed STOPDATA to its leader. */

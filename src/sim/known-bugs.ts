@@ -1,8 +1,6 @@
 /**
  * Core bugs the simulator found that are not fixed yet (details, root causes and replay
- * commands in /work/notes/sim-bugs.md and docs/testing.md). Fixed in a2cbbf2 and removed
- * from this list: lagging-leader-equivocates, lagging-leader-sync-timestamp,
- * sync-forward-blames-author (and most of stop-not-retransmitted). A sweep reports a run whose
+ * commands in docs/testing.md). A sweep reports a run whose
  * every violation matches one of these as "known" instead of failed, so it keeps finding
  * new bugs meanwhile. When the core owner fixes one, its entry is deleted here and its
  * regression test in test/unit/sim-regressions.test.ts loses its `todo`.
@@ -14,27 +12,18 @@ export interface KnownCoreBug {
   readonly id: string;
   /** One line: what goes wrong. */
   readonly summary: string;
-  matches(v: Violation, config: SimConfig): boolean;
+  /** Whether this bug explains `v`, one of the violations of a run (`run`: all of them). */
+  matches(v: Violation, config: SimConfig, run: readonly Violation[]): boolean;
 }
 
-export const KNOWN_CORE_BUGS: readonly KnownCoreBug[] = [
-  {
-    id: 'stop-not-retransmitted',
-    summary: 'replicas that installed a regency without its SYNC and replicas still asking for it cannot reach a quorum together; the group stalls (liveness; the case a2cbbf2 leaves)',
-    matches: (v) => v.checker === 'liveness' && /waits for STOP/.test(v.message),
-  },
-  {
-    id: 'unreceived-request-blocks-ordering',
-    summary:
-      'without signed requests, a proposal holding a request some correct replicas never received (a Byzantine client sent it to some only, or two versions under one seq) blocks its instance in every regency (liveness)',
-    matches: (v, c) => v.checker === 'liveness' && !c.replica.requireSignedRequests && c.clients.byzantine.length > 0,
-  },
-  {
-    id: 'state-transfer-resets-current-instance',
-    summary: "a state transfer that completes after the replica decided the checkpoint's instance resets the next instance: the replica votes (and, as leader, proposes) twice in one regency",
-    matches: (v) => v.checker === 'accusation' && /conflicting (WRITE|ACCEPT) for instance \d+ in regency \d+/.test(v.message),
-  },
-];
+/**
+ * Empty since the simulator's bugs were fixed: stop-not-retransmitted (STOP echo),
+ * unreceived-request-blocks-ordering (f+1 WRITEs vouch for unreceived requests),
+ * state-transfer-resets-current-instance (an overtaken transfer is abandoned) and
+ * stopdata-after-checkpoint-invalid (a write certificate past the last proven decision
+ * counts). Add an entry here only while a newly found bug is being fixed.
+ */
+export const KNOWN_CORE_BUGS: readonly KnownCoreBug[] = [];
 
 /**
  * The known bug ids that explain `violations`, or null if any violation is unexplained.
@@ -46,7 +35,7 @@ export function explainedBy(violations: readonly Violation[], config: SimConfig)
   const firstLiveness = violations.find((v) => v.checker === 'liveness');
   for (const v of violations) {
     const representative = v.checker === 'liveness' && firstLiveness ? firstLiveness : v;
-    const bug = KNOWN_CORE_BUGS.find((b) => b.matches(representative, config));
+    const bug = KNOWN_CORE_BUGS.find((b) => b.matches(representative, config, violations));
     if (!bug) return null;
     ids.add(bug.id);
   }

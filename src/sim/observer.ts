@@ -57,7 +57,7 @@ export class RunObserver {
           this.note(nowMs, `${node.name} decided cid=${e.cid} reg=${e.regency} reqs=${e.requests} #${e.digestHex.slice(0, 8)}`);
           break;
         case 'dropped':
-          if (correct && !heldNoDecision(node, e.reason)) this.accusations.onDropped(node.id, e.from, e.reason, nowMs);
+          if (correct) this.accusations.onDropped(node.id, e.from, e.reason, nowMs);
           if (this.trace.messages) this.trace.add(nowMs, `${node.name} dropped from ${e.from}: ${e.reason}`);
           break;
         case 'regency-installed':
@@ -133,14 +133,4 @@ export function diagnosis(nodes: readonly SimReplicaNode[]): string {
       return `${n.name}: cid ${r.instance.cid} regency ${r.regency}${state}${waiting}`;
     })
     .join('; ');
-}
-
-/**
- * The core says "a value other than the one decided here" also when it holds no
- * decision for that instance (it installed a checkpoint past it): not an accusation.
- * A minor core bug (/work/notes/sim-bugs.md #6); remove once the reason is precise.
- */
-function heldNoDecision(node: SimReplicaNode, reason: string): boolean {
-  const m = /SYNC proposes for instance (\d+) a value other than the one decided here/.exec(reason);
-  return m !== null && !node.replica.decided.has(Number(m[1]));
 }

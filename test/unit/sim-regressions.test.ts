@@ -2,7 +2,7 @@
  * Regressions for the core bugs the simulator found (issue 4). Each states the scenario
  * that exposed the bug and what must hold. Bugs not yet fixed in the core are marked
  * `todo` so the suite stays green; the `todo` goes with the fix (and so does the bug's
- * entry in src/sim/known-bugs.ts). Details: /work/notes/sim-bugs.md.
+ * entry in src/sim/known-bugs.ts). Details: docs/testing.md ("Core bugs the simulator found").
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,7 +43,7 @@ describe('core bugs found by the simulator', () => {
 
   it(
     'stop-not-retransmitted (the case a2cbbf2 leaves): replicas that installed a regency without its SYNC help the laggards move on',
-    { todo: 'core bug: 2 correct replicas installed regency 1 (its leader is silent) and ask for 2; 3 correct ones at regency 0 ask for 1: neither side can reach a quorum or f+1' },
+    // Fixed: a replica past the regency a laggard asks for, holding no SYNC for it, echoes the STOP (synchronization.ts helpLaggard).
     async () => {
       // n=7, f=2: replicas 0 and 1 (the leaders of regencies 0 and 1) are silent. While replicas 5
       // and 6 cannot reach 2, 3 and 4, all five correct replicas time out and send STOP(1); 5 and 6
@@ -68,8 +68,8 @@ describe('core bugs found by the simulator', () => {
   });
 
   it(
-    'unreceived-request-blocks-ordering, default mode: a client sending two requests under one seq does not stop other clients',
-    { todo: 'core bug: without signed requests, replicas wait forever for the request version they did not receive; every leader proposes its own' },
+    'unreceived-request-blocks-ordering, unsigned mode: a client sending two requests under one seq does not stop other clients here',
+    // Fixed: f+1 matching WRITEs vouch for requests a replica never received (normal-case.ts writeIfVouched).
     async () => {
       const r = await simulate(calmConfig({ clients: conflicting }));
       assert.deepEqual(r.violations, []);
@@ -113,7 +113,7 @@ describe('core bugs found by the simulator', () => {
 
   it(
     'state-transfer-resets-current-instance: a checkpoint that arrives after the replica decided its instance is not installed',
-    { todo: 'core bug: install() runs when lastDecidedCid === checkpoint cid and resets the current instance (its votes); a leader then proposes and WRITEs a second value in the same regency' },
+    // Fixed: a state transfer overtaken by normal progress is abandoned, not installed (state-transfer.ts overtaken).
     () => {
       // Found as `npm run sim -- --seed 104544` (leader r3 proposed and wrote instance 8 twice in regency 3).
       const req = (seq: number) => ({ clientId: 1, session: 1, seq, ordered: true, payload: new TextEncoder().encode(`op-${seq}`) });
@@ -149,6 +149,33 @@ describe('core bugs found by the simulator', () => {
       for (const chunk of lateChunks) c.inject(chunk.from, chunk.to, chunk.bytes);
       assert.deepEqual(c.events.slice(before).filter((e) => e.replica === 3 && e.event.type === 'state-transferred'), []);
       assert.ok(r3.instance.round.writeSent, 'its WRITE in instance 4 is not forgotten');
+    },
+  );
+
+  it(
+    'stopdata-after-checkpoint-invalid: a replica that installed a checkpoint still sends a STOPDATA the new leader accepts',
+    // Fixed: a write certificate past the last proven decision is valid in a STOPDATA and sets the SYNC's instance (certificates.ts).
+    () => {
+      // Found as `npm run sim -- --seed 105970` (n=7: correct leaders of four regencies in a row never got a quorum of STOPDATAs).
+      const req = (seq: number) => ({ clientId: 1, session: 1, seq, ordered: true, payload: new TextEncoder().encode(`op-${seq}`) });
+      const c = new LocalCluster({ n: 4, replica: { checkpointPeriod: 4, requestTimeoutMs: 500 } });
+      // Replica 3 misses instances 0..7; checkpoint 7 is stable at the others, who truncate their logs.
+      c.filter = (e) => (e.to === 3 ? null : e);
+      for (let s = 1; s <= 8; s++) {
+        c.clientSend(req(s), [0, 1, 2]);
+        c.run();
+      }
+      // Instance 8: every replica WRITEs (replica 3 catches up by state transfer and holds a write
+      // certificate), nobody receives an ACCEPT; then the leader crashes.
+      c.filter = (e) => (decode(e.bytes).type === MessageType.ACCEPT ? null : e);
+      c.clientSend(req(9));
+      c.run();
+      c.crash(0);
+      c.filter = (e) => e;
+      c.advance(5000);
+      const refused = [1, 2].flatMap((id) => c.droppedReasons(id)).filter((r) => /STOPDATA from 3/.test(r));
+      assert.deepEqual(refused, []);
+      assert.deepEqual(c.lastDecidedCids().slice(1), [8, 8, 8], 'instance 8 is decided in a later regency');
     },
   );
 

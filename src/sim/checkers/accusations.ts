@@ -19,6 +19,7 @@ const ACCUSING = [
   /does not lead/,
   /a value other than the one decided here/,
   /PROPOSE: /,
+  /STOPDATA from \d+: /,
 ];
 
 export class AccusationChecker {
