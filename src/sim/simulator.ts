@@ -242,6 +242,7 @@ export class Simulation implements ClientHost {
           rng: this.rng.fork(`byzantine-client/${spec.clientId}`),
           strangerKey: simKeyPair(c.keySeed, `stranger/${spec.clientId}`),
           issuerKey: issuer.privateKey,
+          requestsSigned: requestSigner !== null,
           signRequest: (r) => requestSigner?.sign(requestSigningMessage(r.clientId, r.session, r.seq, r.ordered, sha256(r.payload))) ?? null,
           send: (replicaId, bytes) => this.clientSend(spec.clientId, replicaId, bytes, false),
           issued: (bytes) => this.checks.execution.onIssued(bytes),

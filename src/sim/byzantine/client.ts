@@ -20,6 +20,8 @@ export interface ByzantineClientDependencies {
   /** A key that is nobody's (to sign what it must not). */
   readonly strangerKey: SimKeyPair;
   readonly issuerKey: KeyObject;
+  /** True in signed-requests mode. */
+  readonly requestsSigned: boolean;
   /** This client's request signature (signed-requests mode), or null when requests are unsigned. */
   signRequest(r: Omit<Request, 'signature'>): Uint8Array | null;
   /** Sends bytes on this client's channel to one replica. */
@@ -74,10 +76,19 @@ export class ByzantineClient {
     else if (variant === 3) d.send(to, this.request(d.rng.bytes(16), this.seq + 1).slice(0, d.rng.int(1, 20)));
     else {
       // A request with a signature that is not this client's: refused in signed-requests
-      // mode; without it, a well-formed request this client really sent (to one replica).
-      const bytes = encodeMessage({ type: MessageType.REQUEST, clientId: this.spec.clientId, session: this.session, seq: this.seq + 1, ordered: true, payload: d.rng.bytes(8), signature: d.rng.bytes(64) });
-      d.issued(bytes);
-      d.send(to, bytes);
+      // mode. Without signatures it is a well-formed request this client really sent; sent to
+      // one replica under a seq it sends again with other payloads, it would be two versions
+      // of one request, outside unsigned mode's threat model (docs/simulator-bugs.md §2), so
+      // there it is a new request sent to every replica.
+      const payload = d.rng.bytes(8);
+      const signature = d.rng.bytes(64);
+      if (d.requestsSigned) {
+        const bytes = encodeMessage({ type: MessageType.REQUEST, clientId: this.spec.clientId, session: this.session, seq: this.seq + 1, ordered: true, payload, signature });
+        d.issued(bytes);
+        d.send(to, bytes);
+      } else {
+        this.toAll(this.request(payload));
+      }
     }
     d.note(`client ${this.spec.clientId} [byzantine] sends a malformed message to r${to}`);
   }
