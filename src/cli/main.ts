@@ -151,6 +151,28 @@ bench
   .option('--json', 'one JSON object on stdout')
   .action(async (o) => (await import('./bench-wallet.ts')).benchWallet(o));
 
+bench
+  .command('sweep')
+  .description('throughput vs latency: bench micro over client counts and configurations, to a JSON file and an SVG chart')
+  .option('--clients <list>', 'comma-separated client counts', '1,2,4,8,16,32,64')
+  .option('--configs <list>', 'comma-separated configurations, each +-joined parts: R/P (request/reply bytes), signed (signed requests), nN (replicas)', '0/0,1024/0,signed')
+  .option('--window <w>', 'requests each client keeps outstanding', int('window'), 1)
+  .option('--warmup-s <s>', 'warm-up seconds per point', int('warmup-s'), 3)
+  .option('--measure-s <s>', 'measurement seconds per point', int('measure-s'), 10)
+  .option('--base-port <port>', 'first replica port of every point (replicas use base-port + i, their APIs base-port + 500 + i)', int('port'), 17000)
+  .option('--out <file>', 'JSON file of all points', 'docs/figures/throughput-latency.json')
+  .option('--svg <file>', 'the chart (default: --out with .svg)')
+  .option('--no-plot', 'write the JSON only')
+  .action(async (o) => (await import('./bench-sweep.ts')).benchSweep(o));
+
+bench
+  .command('plot')
+  .description("re-draw bench sweep's throughput-latency chart from its JSON file, without measuring")
+  .option('--in <file>', 'JSON file written by bench sweep', 'docs/figures/throughput-latency.json')
+  .option('--out <file>', 'SVG file', 'docs/figures/throughput-latency.svg')
+  .option('--linear-y', 'linear latency axis (default: log)')
+  .action(async (o) => (await import('./plot-throughput-latency.ts')).plotCommand(o));
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
