@@ -222,7 +222,7 @@ export function proposeIfLeader(replica: Replica): void {
   if (replica.synchronizing || replica.leader !== replica.id || replica.pendingSync) return;
   const round = replica.instance.round;
   if (round.proposeSent || round.proposalDigest !== null || round.awaiting) return;
-  const requests = replica.sessions.takeOrderable(replica.options.batchRequestsMax, () => false);
+  const requests = replica.takeProposable(replica.options.batchRequestsMax);
   if (requests.length === 0) return;
   round.proposeSent = true;
   const value = encodeBatch({ timestampMs: Math.max(replica.nowMs, replica.lastTimestampMs), requests });

@@ -306,6 +306,7 @@ export class Replica {
         sendStop(this, this.regency + 1, `no SYNC for regency ${this.regency} within ${timeoutMs} ms`);
       }
     } else {
+      if (this.options.requireSignedRequests) this.checkAgingSignatures();
       const oldest = this.sessions.oldestArrivalMs();
       if (oldest !== null && this.nowMs - oldest > this.options.requestTimeoutMs && this.stopSentRegency <= this.regency) {
         sendStop(this, this.regency + 1, `a request waited more than ${this.options.requestTimeoutMs} ms`);
@@ -333,13 +334,17 @@ export class Replica {
     const m = decoded.message;
     if (m.type !== MessageType.REQUEST) return this.drop(from, `clients may only send REQUEST, got type ${m.type}`);
     if (m.clientId !== clientId) return this.drop(from, `request claims client ${m.clientId} on client ${clientId}'s channel`);
-    if (this.options.requireSignedRequests && !this.requestSignatureValid(m)) return this.drop(from, `request ${m.session}/${m.seq}: ${m.signature ? 'bad' : 'missing'} client signature`);
+    const signed = this.options.requireSignedRequests;
+    if (signed && !m.signature) return this.drop(from, `request ${m.session}/${m.seq}: missing client signature`);
     if (!m.ordered) {
+      if (signed && !this.requestSignatureValid(m)) return this.drop(from, `request ${m.session}/${m.seq}: bad client signature`);
       const result = this.deps.service.executeUnordered(m.payload, { clientId, seq: m.seq });
       this.ready.replies.push({ clientId, bytes: encodeReplies(this.replySigning, [m], [result])[0]! });
       return;
     }
-    const admission = this.sessions.admit(m, this.nowMs);
+    // An ordered request's signature is checked later, once, where it matters (takeProposable,
+    // checkAgingSignatures): its client's channel already proves where it came from.
+    const admission = this.sessions.admit(m, this.nowMs, !signed);
     switch (admission) {
       case 'new':
         proposeIfLeader(this);
@@ -404,6 +409,35 @@ export class Replica {
 
   private drainSelf(): void {
     while (this.selfQueue.length > 0) this.dispatch(this.id, this.selfQueue.shift()!);
+  }
+
+  /**
+   * Pending requests for the leader to propose, at most `max`, in each client's sequence. In
+   * signed-requests mode each one's client signature is checked here if it was not yet (so each
+   * request is verified by the leader, and by the replicas that did not receive it, rather than
+   * by every replica on receipt); one that fails is dropped, with its client's later requests
+   * left behind the gap.
+   */
+  takeProposable(max: number): Request[] {
+    for (;;) {
+      const requests = this.sessions.takeOrderable(max, () => false);
+      if (!this.options.requireSignedRequests) return requests;
+      const dropped = this.sessions.verify(requests, (r) => this.requestSignatureValid(r));
+      for (const r of dropped) this.drop(`client ${r.clientId}`, `request ${r.session}/${r.seq}: bad client signature`);
+      if (dropped.length === 0) return requests;
+    }
+  }
+
+  /**
+   * Before a pending request's timeout can make us ask for a leader change, check the
+   * signatures of those halfway there: a client must not be able to depose a correct leader
+   * with requests the leader rightly refuses to propose.
+   */
+  private checkAgingSignatures(): void {
+    const aging = this.sessions.unverifiedSince(this.nowMs - this.options.requestTimeoutMs / 2);
+    if (aging.length === 0) return;
+    const dropped = this.sessions.verify(aging, (r) => this.requestSignatureValid(r));
+    for (const r of dropped) this.drop(`client ${r.clientId}`, `request ${r.session}/${r.seq}: bad client signature`);
   }
 
   /** True if `r` carries a valid signature of its client (signed-requests mode). */

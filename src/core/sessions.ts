@@ -25,6 +25,12 @@ export interface PendingRequest {
   readonly request: Request;
   /** When this replica first received it (ms, from ticks). */
   arrivalMs: number;
+  /**
+   * Whether its client signature was checked (signed-requests mode; always true otherwise).
+   * The client's channel already proves where it came from, so the check waits until it
+   * matters: before a leader proposes it, or before its timeout accuses the leader.
+   */
+  verified: boolean;
 }
 
 export type Admission = 'new' | 'duplicate' | 'executed' | 'stale' | 'conflict' | 'too-many-pending' | 'out-of-window';
@@ -50,8 +56,11 @@ export class Sessions {
     return this.pendingCount;
   }
 
-  /** Classifies and, if new, stores an ordered request received from its client. */
-  admit(request: Request, nowMs: number): Admission {
+  /**
+   * Classifies and, if new, stores an ordered request received from its client.
+   * @param verified false if its client signature is still to be checked (`verify` later).
+   */
+  admit(request: Request, nowMs: number, verified = true): Admission {
     const s = this.sessions.get(request.clientId);
     if (s && request.session < s.session) return 'stale';
     if (s && request.session === s.session && request.seq <= s.lastSeq) return 'executed';
@@ -63,7 +72,7 @@ export class Sessions {
       if (existing.request.session !== request.session) {
         if (request.session < existing.request.session) return 'stale';
         // A newer session replaces the older pending request under the same seq.
-        mine!.set(request.seq, { request, arrivalMs: nowMs });
+        mine!.set(request.seq, { request, arrivalMs: nowMs, verified });
         return 'new';
       }
       return bytesEqual(existing.request.payload, request.payload) ? 'duplicate' : 'conflict';
@@ -73,9 +82,39 @@ export class Sessions {
       mine = new Map();
       this.pending.set(request.clientId, mine);
     }
-    mine.set(request.seq, { request, arrivalMs: nowMs });
+    mine.set(request.seq, { request, arrivalMs: nowMs, verified });
     this.pendingCount++;
     return 'new';
+  }
+
+  /**
+   * Checks the signatures still unchecked among `requests` (pending ones) with `valid`;
+   * drops each invalid one from pending (its client's later requests then wait behind a gap).
+   * @returns the requests dropped.
+   */
+  verify(requests: Iterable<Request>, valid: (r: Request) => boolean): Request[] {
+    const dropped: Request[] = [];
+    for (const r of requests) {
+      const mine = this.pending.get(r.clientId);
+      const p = mine?.get(r.seq);
+      if (!mine || !p || p.verified || p.request !== r) continue;
+      if (valid(r)) {
+        p.verified = true;
+        continue;
+      }
+      mine.delete(r.seq);
+      this.pendingCount--;
+      if (mine.size === 0) this.pending.delete(r.clientId);
+      dropped.push(r);
+    }
+    return dropped;
+  }
+
+  /** Pending requests whose signature is unchecked and that arrived at or before `arrivalMs`. */
+  unverifiedSince(arrivalMs: number): Request[] {
+    const out: Request[] = [];
+    for (const mine of this.pending.values()) for (const p of mine.values()) if (!p.verified && p.arrivalMs <= arrivalMs) out.push(p.request);
+    return out;
   }
 
   /** True if this exact request was received from its client and is still pending. */

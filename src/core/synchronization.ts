@@ -119,7 +119,7 @@ function maybeSendSync(replica: Replica, regency: number): void {
   if (!value) {
     // Free choice. Only a leader that is up to date can fill a batch that continues
     // every client's sequence; a lagging leader proposes an empty batch.
-    const requests = replica.instance.cid === choice.cid ? replica.sessions.takeOrderable(replica.options.batchRequestsMax, () => false) : [];
+    const requests = replica.instance.cid === choice.cid ? replica.takeProposable(replica.options.batchRequestsMax) : [];
     // Not before the batch of the highest proven decision, which a lagging leader has not executed yet.
     const provenMs = choice.highestDecision ? replica.decodeDecidedValue(choice.highestDecision.value).timestampMs : 0;
     value = encodeBatch({ timestampMs: Math.max(replica.nowMs, replica.lastTimestampMs, provenMs), requests });

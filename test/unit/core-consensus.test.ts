@@ -8,6 +8,7 @@ import { voteSigningMessage } from '../../src/core/signing.ts';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { requestSigningMessage } from '../../src/core/signing.ts';
 import { sha256 } from '../../src/crypto/ed25519.ts';
+import { DEFAULT_OPTIONS } from '../../src/core/options.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -235,9 +236,15 @@ describe('signed requests', () => {
     c.clientSend({ ...signed(9, 1, 'a'), payload: enc.encode('tampered') });
     c.run();
     assert.deepEqual(c.lastDecidedCids(), [-1, -1, -1, -1]);
-    const reasons = c.droppedReasons(1).join('\n');
-    assert.match(reasons, /missing client signature/);
-    assert.match(reasons, /bad client signature/);
+    // Every replica refuses a missing signature on receipt; the leader checks the others
+    // before it proposes them.
+    assert.match(c.droppedReasons(1).join('\n'), /missing client signature/);
+    assert.match(c.droppedReasons(0).join('\n'), /bad client signature/);
+    // A follower checks a pending request's signature before its timeout could depose the
+    // leader that rightly refused it: no STOP.
+    c.advance(DEFAULT_OPTIONS.requestTimeoutMs * 2);
+    for (const id of [1, 2, 3]) assert.match(c.droppedReasons(id).join('\n'), /bad client signature/);
+    assert.deepEqual(c.events.filter((e) => e.event.type === 'stop-sent'), []);
     c.clientSend(signed(9, 1, 'good'));
     c.run();
     assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
