@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { encodeMessage } from '../core/codec.ts';
 import { MessageType } from '../core/messages.ts';
 import { decodeMessage } from '../core/codec.ts';
-import { TlsConnector } from '../host/transport/index.ts';
+import { TlsConnector, type Connection } from '../host/transport/index.ts';
 import { createClusterPki, loadIdentity } from '../security/pki.ts';
 import { latencySummary, measureWindow, sleep, type LatencyUs } from './bench-stats.ts';
 
@@ -36,6 +36,20 @@ export interface LimitResult {
   throughputOpsPerS: number;
   latencyUs: LatencyUs;
   cpuPercent: Record<string, number>;
+  /** The client's socket activity over the window, all servers together. */
+  clientTransport: { framesSent: number; writeCalls: number; chunksReceived: number };
+}
+
+function transportTotals(connections: readonly Connection[]): { frames: number; writes: number; chunks: number } {
+  let frames = 0;
+  let writes = 0;
+  let chunks = 0;
+  for (const c of connections) {
+    frames += c.stats.sent.framesSent;
+    writes += c.stats.sent.writeCalls;
+    chunks += c.stats.chunksReceived;
+  }
+  return { frames, writes, chunks };
 }
 
 const serverPath = fileURLToPath(new URL('./echo-server.ts', import.meta.url));
@@ -48,7 +62,9 @@ export async function runLimit(o: LimitOptions): Promise<LimitResult> {
   try {
     await createClusterPki(dir, { replicas: o.replicas, clients: [4000] });
     for (let id = 0; id < o.replicas; id++) {
-      const child = spawn(process.execPath, ['--import', tsxLoader, serverPath, dir, String(id), String(o.basePort + id), String(o.replyBytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // BULWARK_REPLICA_NODE_ARGS adds Node flags to the servers too, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+      const nodeArgs = (process.env['BULWARK_REPLICA_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+      const child = spawn(process.execPath, [...nodeArgs, '--import', tsxLoader, serverPath, dir, String(id), String(o.basePort + id), String(o.replyBytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
       servers.push(child);
       await new Promise<void>((resolve, reject) => {
         child.stdout!.once('data', () => resolve());
@@ -57,9 +73,11 @@ export async function runLimit(o: LimitOptions): Promise<LimitResult> {
     }
     const pending = new Map<number, { replies: number; t0: number; done: () => void }>();
     const credentials = loadIdentity(dir, 'client', 4000);
+    const connections: Connection[] = [];
     for (let id = 0; id < o.replicas; id++) {
       const c = new TlsConnector(credentials, {
         logger: { debug() {}, info() {}, warn() {} },
+        onConnect: (_p, connection) => void connections.push(connection),
         onFrame: (_p, frame) => {
           const d = decodeMessage(frame);
           if (!d.ok || d.message.type !== MessageType.REPLY) return;
@@ -79,6 +97,7 @@ export async function runLimit(o: LimitOptions): Promise<LimitResult> {
     let running = true;
     let measuring = false;
     let completed = 0;
+    let clientTransport = { framesSent: 0, writeCalls: 0, chunksReceived: 0 };
     const samples: number[] = [];
     const one = (): Promise<void> =>
       new Promise((resolve) => {
@@ -101,10 +120,16 @@ export async function runLimit(o: LimitOptions): Promise<LimitResult> {
     const loops = Array.from({ length: o.window }, async () => {
       while (running) await one();
     });
-    const { elapsedMs, cpuPercent } = await measureWindow(new Map<string, number>([...servers.map((c, i) => [`server-${i}`, c.pid!] as [string, number]), ['client', process.pid]]), o.warmupS, o.measureS, (on) => (measuring = on));
+    const sent0 = { frames: 0, writes: 0, chunks: 0 };
+    const { elapsedMs, cpuPercent } = await measureWindow(new Map<string, number>([...servers.map((c, i) => [`server-${i}`, c.pid!] as [string, number]), ['client', process.pid]]), o.warmupS, o.measureS, (on) => {
+      measuring = on;
+      const totals = transportTotals(connections);
+      if (on) Object.assign(sent0, totals);
+      else clientTransport = { framesSent: totals.frames - sent0.frames, writeCalls: totals.writes - sent0.writes, chunksReceived: totals.chunks - sent0.chunks };
+    });
     running = false;
     await Promise.race([Promise.all(loops), sleep(2000)]);
-    return { replicas: o.replicas, window: o.window, requestBytes: o.requestBytes, replyBytes: o.replyBytes, throughputOpsPerS: Math.round((completed / elapsedMs) * 1000), latencyUs: latencySummary(samples), cpuPercent };
+    return { replicas: o.replicas, window: o.window, requestBytes: o.requestBytes, replyBytes: o.replyBytes, throughputOpsPerS: Math.round((completed / elapsedMs) * 1000), latencyUs: latencySummary(samples), cpuPercent, clientTransport };
   } finally {
     await Promise.all(connectors.map((c) => c.close()));
     for (const s of servers) s.kill('SIGTERM');
@@ -120,5 +145,7 @@ export async function benchLimit(o: LimitOptions): Promise<void> {
   console.log(`limit: ${r.replicas} servers, window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B (TLS 1.3, same codec, no consensus)`);
   console.log(`throughput ${r.throughputOpsPerS} requests/s (each answered by all ${r.replicas})`);
   console.log(`latency us: avg ${l.avg}  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}`);
+  const t = r.clientTransport;
+  console.log(`client socket: ${t.writeCalls} writes (${(t.framesSent / Math.max(1, t.writeCalls)).toFixed(1)} requests each), ${t.chunksReceived} chunks read (≈ ${(t.framesSent / Math.max(1, t.chunksReceived)).toFixed(1)} replies each)`);
   console.log(`cpu % of a core: ${Object.entries(r.cpuPercent).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 }

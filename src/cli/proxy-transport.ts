@@ -1,6 +1,7 @@
 /**
  * Connects a ServiceProxy to every replica over mutual TLS (one TlsConnector each) and
- * routes the replies back into it.
+ * routes the replies back into it (as views of the received frames: the proxy copies out
+ * only what it returns, instead of every reply being copied on arrival).
  */
 import type { ClusterConfig } from './cluster-config.ts';
 import { ServiceProxy, type ServiceProxyOptions } from '../client/service-proxy.ts';
@@ -35,7 +36,7 @@ export function connectProxy(
     { transport: { send: (id, bytes) => connectors.get(id)?.send(bytes) }, verifier: replicaVerifier(config), hash: sha256 },
   );
   for (const r of config.replicas) {
-    const c = new TlsConnector(credentials, { ...(logger ? { logger } : {}), onFrame: (principal, frame) => proxy.onReplyBytes(principal.id, new Uint8Array(frame)) });
+    const c = new TlsConnector(credentials, { ...(logger ? { logger } : {}), onFrame: (principal, frame) => proxy.onReplyBytes(principal.id, new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)) });
     c.connect({ host: r.host, port: r.port, expected: { role: 'replica', id: r.id } });
     connectors.set(r.id, c);
   }

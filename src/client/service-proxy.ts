@@ -131,7 +131,10 @@ export class ServiceProxy {
     }
   }
 
-  /** Feeds a frame received from replica `replicaId` (its channel authenticated it). */
+  /**
+   * Feeds a frame received from replica `replicaId` (its channel authenticated it). `bytes`
+   * may be a view into a socket buffer: what the caller gets back is copied out of it.
+   */
   onReplyBytes(replicaId: number, bytes: Uint8Array): void {
     const decoded = decodeMessage(bytes);
     if (!decoded.ok) return this.count(`malformed: ${decoded.reason}`);
@@ -219,7 +222,7 @@ export class ServiceProxy {
     table.delete(seq);
     this.timers.clearTimeout(p.retransmitTimer);
     this.timers.clearTimeout(p.deadlineTimer);
-    if (outcome && p.resolve) p.resolve(outcome);
+    if (outcome && p.resolve) p.resolve(detached(outcome));
     else if (error && p.reject) p.reject(error);
     p.resolve = p.reject = null;
     if (table === this.ordered) this.waiting.shift()?.();
@@ -228,4 +231,19 @@ export class ServiceProxy {
   private count(reason: string): void {
     this.rejectedReplies.set(reason, (this.rejectedReplies.get(reason) ?? 0) + 1);
   }
+}
+
+/**
+ * The outcome with its bytes copied: replies are decoded from views into the transport's
+ * read buffers (no copy per reply), and a result kept by the caller must not pin them.
+ */
+function detached(o: VoteOutcome): VoteOutcome {
+  const e = o.evidence;
+  return {
+    result: o.result.slice(),
+    evidence: {
+      ...e,
+      signatures: e.signatures.map((s) => ({ replicaId: s.replicaId, signature: s.signature.slice(), proof: { ...s.proof, siblings: s.proof.siblings.map((x) => x.slice()) } })),
+    },
+  };
 }

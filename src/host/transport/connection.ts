@@ -27,6 +27,8 @@ export interface ConnectionEvents {
 export interface ConnectionStats {
   framesReceived: number;
   bytesReceived: number;
+  /** 'data' events (reads handed to us by the socket). */
+  chunksReceived: number;
   readonly sent: FrameWriter['stats'];
 }
 
@@ -56,8 +58,8 @@ export class Connection {
     this.remotePort = socket.remotePort ?? 0;
     this.events = events;
     this.decoder = new FrameDecoder(options.frameBytesMax);
-    this.writer = new FrameWriter(socket, options.sendBufferBytesMax);
-    this.stats = { framesReceived: 0, bytesReceived: 0, sent: this.writer.stats };
+    this.writer = new FrameWriter(socket, options.sendBufferBytesMax, 'immediate');
+    this.stats = { framesReceived: 0, bytesReceived: 0, chunksReceived: 0, sent: this.writer.stats };
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -104,6 +106,7 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.stats.bytesReceived += chunk.length;
+    this.stats.chunksReceived++;
     const error = this.decoder.push(chunk, (frame) => {
       if (this.closed) return; // a handler closed us mid-chunk: deliver nothing more
       this.stats.framesReceived++;

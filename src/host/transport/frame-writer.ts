@@ -2,10 +2,15 @@
  * Coalescing, bounded frame writer for one socket.
  *
  * Why: one write() per small frame costs 10x the throughput of one write per event-loop turn
- * (measured here: 0.3-0.6 M vs 4-8 M msg/s over TCP). Frames sent during a turn are queued and
- * flushed on process.nextTick: small frames are copied, with their headers, into one buffer; a
- * large frame is written as its own header + body (no copy); all under one cork/uncork, so
- * the socket sees a single writev.
+ * (measured here: 0.3-0.6 M vs 4-8 M msg/s over TCP). Frames sent are queued and flushed
+ * either on process.nextTick ('tick': at the end of the current callback) or, for the real
+ * connections, once per event-loop iteration ('immediate': in the check phase, after every
+ * socket that epoll reported readable has been handled). The latter matters because a write
+ * to a loopback TCP socket is expensive here (TLS record + syscall + waking the peer, 10-50 µs):
+ * a replica or client that hears from several peers in one iteration then sends each peer one
+ * write instead of one per incoming chunk. Small frames are copied, with their headers, into
+ * one buffer; a large frame is written as its own header + body (no copy); all under one
+ * cork/uncork, so the socket sees a single writev.
  *
  * Bound: the bytes queued here plus the socket's own write buffer never exceed
  * `sendBufferBytesMax`; a frame that would pass it is dropped (the newest is dropped: older
@@ -35,8 +40,31 @@ export interface FrameWriterStats {
   writeCalls: number;
 }
 
+/** When queued frames are written: end of the current callback, or end of the event-loop iteration. */
+export type FlushSchedule = 'tick' | 'immediate';
+
+/** Writers with frames waiting for the shared end-of-iteration flush. */
+const pendingImmediate = new Set<FrameWriter>();
+let immediateScheduled = false;
+
+function flushPendingImmediate(): void {
+  immediateScheduled = false;
+  let failure: unknown = null;
+  for (const writer of pendingImmediate) {
+    pendingImmediate.delete(writer);
+    // One writer's failure must not leave the others waiting for a flush that never comes.
+    try {
+      writer.flush();
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  if (failure !== null) throw failure;
+}
+
 export class FrameWriter {
   private readonly sink: FrameSink;
+  private readonly schedule: FlushSchedule;
   private readonly sendBufferBytesMax: number;
   private queue: Uint8Array[] = [];
   private queueBytes = 0;
@@ -44,9 +72,13 @@ export class FrameWriter {
   private stopped = false;
   readonly stats: FrameWriterStats = { framesSent: 0, bytesSent: 0, framesDropped: 0, writeCalls: 0 };
 
-  /** @param sendBufferBytesMax bound on queued + socket-buffered bytes (headers included). */
-  constructor(sink: FrameSink, sendBufferBytesMax: number) {
+  /**
+   * @param sendBufferBytesMax bound on queued + socket-buffered bytes (headers included).
+   * @param schedule when queued frames are written (see the module comment); default 'tick'.
+   */
+  constructor(sink: FrameSink, sendBufferBytesMax: number, schedule: FlushSchedule = 'tick') {
     this.sink = sink;
+    this.schedule = schedule;
     this.sendBufferBytesMax = sendBufferBytesMax;
   }
 
@@ -69,7 +101,15 @@ export class FrameWriter {
     this.queueBytes += bytes;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(() => this.flush());
+      if (this.schedule === 'tick') {
+        process.nextTick(() => this.flush());
+      } else {
+        pendingImmediate.add(this);
+        if (!immediateScheduled) {
+          immediateScheduled = true;
+          setImmediate(flushPendingImmediate);
+        }
+      }
     }
     return true;
   }
@@ -77,13 +117,15 @@ export class FrameWriter {
   /** Drops what is queued and refuses further frames (the socket is going away). */
   stop(): void {
     this.stopped = true;
+    pendingImmediate.delete(this);
     this.queue = [];
     this.queueBytes = 0;
   }
 
-  /** Writes everything queued now. Called on nextTick; safe to call directly. */
+  /** Writes everything queued now. Called when scheduled; safe to call directly. */
   flush(): void {
     this.flushScheduled = false;
+    pendingImmediate.delete(this);
     if (this.stopped || this.queue.length === 0) return;
     const frames = this.queue;
     this.queue = [];
