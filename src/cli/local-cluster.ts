@@ -11,7 +11,7 @@ import { Agent, request } from 'undici';
 import { connect } from 'node:net';
 import { createClusterPki } from '../security/pki.ts';
 import { gatewayClientId, loadClusterConfig, type ClusterConfig } from './cluster-config.ts';
-import type { ByzantineBehaviour } from '../host/byzantine.ts';
+import type { ByzantineBehaviour } from './byzantine-replica.ts';
 
 export interface LocalClusterOptions {
   /** Folder for cluster.json, the PKI and logs. */

@@ -3,7 +3,7 @@
  * Node CLI parser); each command lives in its own file.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour } from '../host/byzantine.ts';
+import { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour } from './byzantine-replica.ts';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);

@@ -1,7 +1,7 @@
 /** `bulwark replica`: one replica process from a cluster file; SIGTERM/SIGINT close it cleanly. */
 import { loadClusterConfig } from './cluster-config.ts';
 import { runReplica } from './replica-process.ts';
-import type { ByzantineBehaviour } from '../host/byzantine.ts';
+import type { ByzantineBehaviour } from './byzantine-replica.ts';
 
 export async function replicaCommand(o: { config: string; id: number; byzantine?: ByzantineBehaviour }): Promise<void> {
   const config = loadClusterConfig(o.config);

@@ -12,7 +12,7 @@ import { makeView } from '../core/view.ts';
 import { Ed25519Signer, ed25519PublicKeyToRaw, sha256 } from '../crypto/ed25519.ts';
 import { ReplicaNode } from '../host/replica-node.ts';
 import { openReplicaStorage } from '../host/storage/open-storage.ts';
-import type { ByzantineBehaviour } from '../host/byzantine.ts';
+import { ByzantineOutputs, type ByzantineBehaviour } from './byzantine-replica.ts';
 import { loadIdentity } from '../security/pki.ts';
 import { WalletService } from '../wallet/index.ts';
 import { NoopService } from '../noop/noop-service.ts';
@@ -44,6 +44,7 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
     redisPrefix: `bulwark:${config.replicas.map((r) => r.port).join('-')}:`,
     warn: (fields, message) => logger.warn(fields, message),
   });
+  const signer = new Ed25519Signer(identity.keyPem);
   const node = new ReplicaNode(
     {
       replica: {
@@ -58,15 +59,15 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
       },
       addresses: config.replicas,
       tls: identity,
-      ...(byzantine ? { byzantine } : {}),
     },
     {
       service,
-      signer: new Ed25519Signer(identity.keyPem),
+      signer,
       verifier: replicaVerifier(config),
       hash: sha256,
       storage,
       logger,
+      ...(byzantine ? { interceptor: new ByzantineOutputs({ behaviour: byzantine, replicaId: id, signer, hash: sha256, note: (text) => logger.debug({ byzantine }, text) }) } : {}),
     },
   );
   await node.start();

@@ -1,6 +1,6 @@
 /** `bulwark start`: a local cluster of n replica processes, each with its HTTPS API; Ctrl-C stops it. */
 import { startLocalCluster } from './local-cluster.ts';
-import type { ByzantineBehaviour } from '../host/byzantine.ts';
+import type { ByzantineBehaviour } from './byzantine-replica.ts';
 
 export interface StartOptions {
   replicas: number;

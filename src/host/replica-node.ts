@@ -10,7 +10,7 @@ import type { ReplicaDependencies, ReplicaOptions } from '../core/options.ts';
 import type { Principal } from '../security/principal.ts';
 import { TlsConnector, TlsServer, type TlsCredentials, type TransportLogger } from './transport/index.ts';
 import type { ReplicaStorage } from './storage/replica-storage.ts';
-import { applyByzantine, type ByzantineBehaviour } from './byzantine.ts';
+import type { OutputInterceptor } from './output-interceptor.ts';
 
 export interface ReplicaAddress {
   readonly id: number;
@@ -25,14 +25,14 @@ export interface ReplicaNodeOptions {
   readonly tls: TlsCredentials;
   /** Clock tick period (ms): drives request timeouts and catch-up. Default 20 ms. */
   readonly tickMs?: number;
-  /** Makes this replica misbehave (tests and the Byzantine benchmark scenario only). */
-  readonly byzantine?: ByzantineBehaviour;
 }
 
 export interface ReplicaNodeDependencies extends ReplicaDependencies {
   readonly storage: ReplicaStorage;
   readonly logger: NodeLogger;
   readonly now?: () => number;
+  /** Rewrites this replica's outputs (Byzantine behaviours, tests and benchmarks only). */
+  readonly interceptor?: OutputInterceptor;
 }
 
 /** The subset of pino's logger the host uses. */
@@ -50,6 +50,8 @@ export class ReplicaNode {
   private readonly now: () => number;
   /** Dropped-input reasons, counted (a metric a reader can print). */
   readonly drops = new Map<string, number>();
+  private readonly delayTimers = new Set<NodeJS.Timeout>();
+  private closed = false;
   port = 0;
 
   constructor(
@@ -99,6 +101,9 @@ export class ReplicaNode {
   async close(): Promise<void> {
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = null;
+    this.closed = true;
+    for (const t of this.delayTimers) clearTimeout(t);
+    this.delayTimers.clear();
     for (const c of this.peers.values()) c.close();
     await this.server.close();
     await this.outputChain.catch(() => undefined);
@@ -114,14 +119,21 @@ export class ReplicaNode {
   private onFrame(principal: Principal, frame: Buffer): void {
     // The frame is a view into the decoder's buffer: the core may keep parts of it.
     const bytes = new Uint8Array(frame);
-    if (principal.role === 'replica') this.step({ type: 'replica-message', from: principal.id, bytes });
+    if (principal.role === 'replica') {
+      this.deps.interceptor?.onReceived(principal.id, bytes);
+      this.step({ type: 'replica-message', from: principal.id, bytes });
+    }
     else this.step({ type: 'client-message', clientId: principal.id, bytes });
   }
 
   private step(input: Parameters<Replica['step']>[0]): void {
     this.core.step(input);
     let ready = this.core.takeReady();
-    if (this.options.byzantine) ready = applyByzantine(this.options.byzantine, ready, this.core.id, this.deps.signer, this.deps.hash);
+    if (this.deps.interceptor) {
+      const rewritten = this.deps.interceptor.rewrite(this.core, ready);
+      ready = rewritten.ready;
+      for (const d of rewritten.delayed) this.sendLater(d.delayMs, { ...ready, persist: [], events: [], messages: [...d.messages], replies: [...d.replies] });
+    }
     this.observe(ready);
     if (ready.persist.length === 0) return this.send(ready);
     const persisted = this.outputChain.then(() => this.deps.storage.persist(ready.persist));
@@ -133,6 +145,15 @@ export class ReplicaNode {
         process.exit(70);
       },
     );
+  }
+
+  /** An interceptor's delayed outputs (e.g. a slow replica's): sent after `delayMs`, unless closed by then. */
+  private sendLater(delayMs: number, ready: Ready): void {
+    const timer = setTimeout(() => {
+      this.delayTimers.delete(timer);
+      if (!this.closed) this.outputChain = this.outputChain.then(() => this.send(ready));
+    }, delayMs);
+    this.delayTimers.add(timer);
   }
 
   private send(ready: Ready): void {
