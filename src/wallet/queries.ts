@@ -1,11 +1,11 @@
 /**
  * Handlers of the read operations: getAccount, accountLedger, ledger. They never change state.
  *
- * Paging costs O(page size): the global ledger is an array indexed by entry index, and
- * each account keeps the ascending array of its entry indices, so a page is a slice of
- * consecutive positions. A cursor names the ledger index of the next entry; for an account
- * it is located in the account's index array by binary search (O(log entries)), which also
- * proves the cursor belongs to this account.
+ * Paging costs O(page size): the global ledger is indexed by entry index, so a page is a
+ * run of consecutive indices; each entry links to the previous entry naming the same
+ * account, so an account's page is a walk of `limit` links back from the account's newest
+ * entry or from the cursor. A cursor names the ledger index of the next entry; for an account
+ * it must be an entry naming that account (checked in O(1)).
  */
 import { encodeCursor } from './cursor.ts';
 import { walletError } from './errors.ts';
@@ -22,7 +22,7 @@ export function onGetAccount(state: WalletState, request: ParsedGetAccount): Out
     accountId: account.accountId,
     publicKey: account.publicKey,
     balance: account.balance.toString(),
-    entries: account.entryIndices.length,
+    entries: account.entryCount,
     lastTransferNonce: account.lastTransferNonce,
     lastDepositNonce: account.lastDepositNonce,
   });
@@ -35,13 +35,15 @@ export function onGetAccount(state: WalletState, request: ParsedGetAccount): Out
 export function onAccountLedger(state: WalletState, request: ParsedAccountLedger): Outcome<AccountLedgerValue> {
   const account = state.account(request.accountId);
   if (account === undefined) return failure(walletError('UNKNOWN_ACCOUNT', `account ${request.accountId} does not exist`, 'accountId'));
-  const indices = account.entryIndices;
-  const first = request.cursorIndex === undefined ? indices.length - 1 : positionOf(indices, request.cursorIndex);
-  if (first === undefined) return failure(walletError('INVALID_CURSOR', `cursor does not name an entry of account ${account.accountId}`, 'cursor'));
-  const last = Math.max(first - request.limit + 1, 0);
+  if (request.cursorIndex !== undefined && !state.involves(account, request.cursorIndex)) {
+    return failure(walletError('INVALID_CURSOR', `cursor does not name an entry of account ${account.accountId}`, 'cursor'));
+  }
   const entries: LedgerEntry[] = [];
-  for (let position = first; position >= last; position--) entries.push(entryAt(state, indices[position]));
-  const next = indices[last - 1];
+  let next: number | undefined = request.cursorIndex ?? account.lastEntryIndex;
+  while (next !== undefined && entries.length < request.limit) {
+    entries.push(entryAt(state, next));
+    next = state.previousEntryIndex(account, next);
+  }
   return success({ accountId: account.accountId, entries, nextCursor: next === undefined ? null : encodeCursor('a', next) });
 }
 
@@ -58,20 +60,6 @@ export function onLedger(state: WalletState, request: ParsedLedger): Outcome<Led
   const entries: LedgerEntry[] = [];
   for (let index = start; index < end; index++) entries.push(entryAt(state, index));
   return success({ entries, nextCursor: end < state.ledgerLength ? encodeCursor('g', end) : null });
-}
-
-/** Position of `index` in the ascending `indices`, or undefined if absent. */
-function positionOf(indices: readonly number[], index: number): number | undefined {
-  let low = 0;
-  let high = indices.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const value = indices[middle]!;
-    if (value === index) return middle;
-    if (value < index) low = middle + 1;
-    else high = middle - 1;
-  }
-  return undefined;
 }
 
 function entryAt(state: WalletState, index: number | undefined): LedgerEntry {

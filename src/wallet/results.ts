@@ -3,7 +3,7 @@
  *
  * Replies are voted on by the client (f+1 identical replies), so every replica must
  * produce the same bytes: all objects written here are built as literals in one fixed
- * key order (ledger entries are frozen literals built by WalletState), bigints are
+ * key order (ledger entries are literals WalletState.entryAt builds in one key order), bigints are
  * written as decimal strings, and nothing is taken from Map or object-key iteration.
  */
 import type { WalletError } from './errors.ts';
