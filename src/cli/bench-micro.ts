@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadIdentity } from '../security/pki.ts';
-import { Ed25519Signer } from '../crypto/ed25519.ts';
+import { Ed25519Signer, sha256 } from '../crypto/ed25519.ts';
+import { PresignedSigner } from './presigned-signer.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { connectProxy, type ConnectedProxy } from './proxy-transport.ts';
 import { clusterPids, latencySummary, measureWindow, sleep, type LatencyUs } from './bench-stats.ts';
@@ -24,8 +25,15 @@ export interface MicroOptions {
   unordered?: boolean;
   /** Sign every reply and check the signatures (default: channel-authenticated, like BFT-SMaRt). */
   signedReplies?: boolean;
-  /** Every request signed by its client and verified by every replica. */
+  /** Every request signed by its client and checked by the replicas. */
   signedRequests?: boolean;
+  /**
+   * With signedRequests: each client signs, before the warm-up, the requests it is expected
+   * to send (about `presignOpsPerS` ops/s over warm-up and window, split over the clients), as
+   * clients on other machines would; the rest are signed inline.
+   */
+  presign?: boolean;
+  presignOpsPerS?: number;
   /** Requests each client keeps outstanding (default 1: closed loop). */
   window: number;
   basePort: number;
@@ -41,6 +49,8 @@ export interface MicroResult {
   ordered: boolean;
   signedReplies: boolean;
   signedRequests: boolean;
+  /** Signed-requests runs: requests signed before the warm-up, and those signed inline. */
+  presigned?: { readonly before: number; readonly inline: number };
   throughputOpsPerS: number;
   latencyUs: LatencyUs;
   failures: number;
@@ -66,13 +76,24 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
   const proxies: ConnectedProxy[] = [];
   try {
     await cluster.waitHealthy(60_000);
+    const payload = new Uint8Array(o.requestBytes);
+    const presigners: PresignedSigner[] = [];
+    const perClient = Math.ceil(((o.presignOpsPerS ?? 8000) * (o.warmupS + o.measureS)) / o.clients);
     for (const id of clientIds) {
       const identity = loadIdentity(cluster.config.pkiDir, 'client', id);
-      const requestSigner = o.signedRequests ? { requestSigner: new Ed25519Signer(identity.keyPem) } : {};
-      proxies.push(connectProxy(cluster.config, identity, { clientId: id, verifyReplies: o.signedReplies ?? false, invokeTimeoutMs: 30_000, ...requestSigner }));
+      const session = Date.now();
+      let requestSigner = {};
+      if (o.signedRequests && o.presign) {
+        const signer = new PresignedSigner(new Ed25519Signer(identity.keyPem));
+        signer.presign(id, session, perClient, sha256(payload));
+        presigners.push(signer);
+        requestSigner = { requestSigner: signer };
+      } else if (o.signedRequests) {
+        requestSigner = { requestSigner: new Ed25519Signer(identity.keyPem) };
+      }
+      proxies.push(connectProxy(cluster.config, identity, { clientId: id, session, verifyReplies: o.signedReplies ?? false, invokeTimeoutMs: 30_000, ...requestSigner }));
     }
     await sleep(500);
-    const payload = new Uint8Array(o.requestBytes);
     let measuring = false;
     let running = true;
     let completed = 0;
@@ -105,6 +126,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
       ordered: !o.unordered,
       signedReplies: o.signedReplies ?? false,
       signedRequests: o.signedRequests ?? false,
+      ...(presigners.length > 0 ? { presigned: { before: perClient * presigners.length, inline: presigners.reduce((n, p) => n + p.misses, 0) } } : {}),
       throughputOpsPerS: Math.round((completed / elapsedMs) * 1000),
       latencyUs: latencySummary(samples),
       failures,
@@ -121,6 +143,7 @@ export function formatMicro(r: MicroResult): string {
   const l = r.latencyUs;
   return [
     `replicas ${r.replicas}, clients ${r.clients} x window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B, ${r.ordered ? 'ordered' : 'unordered'}, replies ${r.signedReplies ? 'signed' : 'channel-authenticated'}, requests ${r.signedRequests ? 'signed' : 'channel-authenticated'}`,
+    ...(r.presigned ? [`requests signed before the warm-up (as by clients on other machines): ${r.presigned.before} prepared, ${r.presigned.inline} signed inline`] : []),
     `throughput ${r.throughputOpsPerS} ops/s, failures ${r.failures}`,
     `latency us: avg ${l.avg}  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}`,
     `cpu % of a core: ${Object.entries(r.cpuPercent).map(([k, v]) => `${k} ${v}`).join(', ')}`,

@@ -118,7 +118,8 @@ bench
   .option('--measure-s <s>', 'measurement seconds', int('measure-s'), 10)
   .option('--unordered', 'read-only requests without ordering')
   .option('--signed-replies', 'replicas sign every reply and the client checks them')
-  .option('--signed-requests', 'clients sign every request and every replica checks it')
+  .option('--signed-requests', 'clients sign every request and the replicas check it')
+  .option('--presign', 'with --signed-requests: sign the expected requests before the warm-up, as clients on other machines would')
   .option('--base-port <port>', 'first replica port', int('port'), 15000)
   .option('--json', 'one JSON object on stdout')
   .action(async (o) => (await import('./bench-micro.ts')).benchMicro(o));
