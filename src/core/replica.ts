@@ -420,7 +420,7 @@ export class Replica {
    */
   takeProposable(max: number): Request[] {
     for (;;) {
-      const requests = this.sessions.takeOrderable(max, () => false);
+      const requests = this.sessions.takeOrderable(max);
       if (!this.options.requireSignedRequests) return requests;
       const dropped = this.sessions.verify(requests, (r) => this.requestSignatureValid(r));
       for (const r of dropped) this.drop(`client ${r.clientId}`, `request ${r.session}/${r.seq}: bad client signature`);

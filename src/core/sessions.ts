@@ -140,11 +140,8 @@ export class Sessions {
     return null;
   }
 
-  /**
-   * Pending requests ready to be ordered, in each client's sequence, at most `max`.
-   * `exclude` skips requests already proposed in an instance still in flight.
-   */
-  takeOrderable(max: number, exclude: (r: Request) => boolean): Request[] {
+  /** Pending requests ready to be ordered, in each client's sequence, at most `max`. */
+  takeOrderable(max: number): Request[] {
     const out: Request[] = [];
     for (const [clientId, mine] of this.pending) {
       if (out.length >= max) break;
@@ -159,7 +156,7 @@ export class Sessions {
       }
       const session = first.request.session;
       for (let p: PendingRequest | undefined = first; p && p.request.session === session && out.length < max; p = mine.get(++seq)) {
-        if (!exclude(p.request)) out.push(p.request);
+        out.push(p.request);
       }
     }
     return out;
