@@ -14,13 +14,11 @@
  * logs (catch-up) or a state transfer depends on whether a stable checkpoint passed its
  * position: the checkpoint period is the project default (1024 instances) unless set.
  */
+import { BenchRuns, type BenchStorageKind } from '../test/helpers/bench-runs.ts';
 import { parseArgs } from 'node:util';
-import { startBenchCluster, type BenchCluster } from '../test/helpers/bench-cluster.ts';
 import { openTransferUsers, runTransferUsers } from '../test/helpers/bench-wallet.ts';
 import { restartAndMeasure, type RecoveryReport } from '../test/helpers/bench-recovery.ts';
 import { latencySummary, loadLine, machineLine, markdownTable, mib, seconds, sourceRevision } from '../test/helpers/bench-report.ts';
-import { redisServerMissing, startRedisServer, type RedisServer } from '../test/helpers/redis-server.ts';
-import type { ClusterConfig } from '../src/cli/cluster-config.ts';
 import { DEFAULT_OPTIONS } from '../src/core/options.ts';
 
 const { values: args } = parseArgs({
@@ -52,15 +50,7 @@ const RECOVERING = 3;
 const SOURCES = [0, 1, 2];
 const log = (s: string) => process.stderr.write(`[catch-up] ${s}\n`);
 
-let current: BenchCluster | undefined;
-let redis: RedisServer | undefined;
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    void Promise.allSettled([current?.close(), redis?.stop()]).then(() => process.exit(130));
-  });
-}
+const runs = new BenchRuns({ log, keepLogs: args['keep-logs'] === true });
 
 interface Result {
   missedOperations: number;
@@ -76,17 +66,10 @@ interface Result {
 }
 
 async function run(): Promise<Result> {
-  let storage: ClusterConfig['storage'] = { kind: storageKind as 'embedded' | 'memory' };
-  if (storageKind === 'redis') {
-    const missing = redisServerMissing();
-    if (missing) throw new Error(missing);
-    redis = await startRedisServer();
-    storage = { kind: 'redis', url: redis.url };
-  }
+  const storage = await runs.storage(storageKind as BenchStorageKind);
   const bftClients = Math.ceil(userCount / 256);
-  const c = (current = await startBenchCluster({ bftClients, outstandingPerClient: Math.min(256, userCount), storage, retransmitMs: 30_000, ...(checkpointPeriod ? { checkpointPeriod } : {}), ...(args['unsigned-requests'] ? { requireSignedRequests: false } : {}) }));
-  signedRequests = c.cluster.config.requireSignedRequests === true;
-  try {
+  return runs.withCluster({ bftClients, outstandingPerClient: Math.min(256, userCount), storage, retransmitMs: 30_000, ...(checkpointPeriod ? { checkpointPeriod } : {}), ...(args['unsigned-requests'] ? { requireSignedRequests: false } : {}) }, async (c) => {
+    signedRequests = c.cluster.config.requireSignedRequests === true;
     const users = await openTransferUsers(c.proxies, c.issuer, 'u', userCount, 1_000_000_000n);
     const before = await c.status(RECOVERING);
     await c.cluster.kill(RECOVERING, 'SIGKILL');
@@ -127,16 +110,7 @@ async function run(): Promise<Result> {
       recovery,
       loadAfter: loadLine(),
     };
-  } catch (e) {
-    if (!args['keep-logs'] && !interrupted) log(`failed; replica logs kept in ${c.keepLogs()}`);
-    throw e;
-  } finally {
-    if (args['keep-logs']) log(`replica logs kept in ${c.keepLogs()}`);
-    await c.close();
-    current = undefined;
-    await redis?.stop();
-    redis = undefined;
-  }
+  });
 }
 
 async function main(): Promise<void> {
@@ -172,11 +146,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().then(
-  () => process.exit(0),
-  async (e: unknown) => {
-    console.error(e instanceof Error ? e.stack ?? e.message : String(e));
-    await Promise.allSettled([current?.close(), redis?.stop()]);
-    process.exit(1);
-  },
-);
+runs.main(main);

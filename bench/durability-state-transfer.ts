@@ -17,14 +17,12 @@
  *    last decided instance equals the others'; its peak RSS (VmHWM) is sampled; then
  *    its state digest is compared with replica 0's.
  */
+import { BenchRuns, type BenchStorageKind } from '../test/helpers/bench-runs.ts';
 import { parseArgs } from 'node:util';
-import { startBenchCluster, type BenchCluster } from '../test/helpers/bench-cluster.ts';
 import { padInstances, registerAccounts } from '../test/helpers/bench-wallet.ts';
 import { restartAndMeasure, type RecoveryReport } from '../test/helpers/bench-recovery.ts';
 import { readProcMemory } from '../test/helpers/bench-probes.ts';
 import { loadLine, machineLine, markdownTable, mib, seconds, sourceRevision } from '../test/helpers/bench-report.ts';
-import { redisServerMissing, startRedisServer, type RedisServer } from '../test/helpers/redis-server.ts';
-import type { ClusterConfig } from '../src/cli/cluster-config.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -70,27 +68,12 @@ interface Row {
   loadAfter: string;
 }
 
-let current: BenchCluster | undefined;
-let redis: RedisServer | undefined;
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    void Promise.allSettled([current?.close(), redis?.stop()]).then(() => process.exit(130));
-  });
-}
+const runs = new BenchRuns({ log, keepLogs: args['keep-logs'] === true });
 
 async function one(n: number): Promise<Row> {
-  let storage: ClusterConfig['storage'] = { kind: storageKind as 'embedded' | 'memory' };
-  if (storageKind === 'redis') {
-    const missing = redisServerMissing();
-    if (missing) throw new Error(missing);
-    redis = await startRedisServer();
-    storage = { kind: 'redis', url: redis.url };
-  }
-  const c = (current = await startBenchCluster({ bftClients: Math.ceil(inFlight / 256), outstandingPerClient: Math.min(256, inFlight), checkpointPeriod, storage, retransmitMs: 30_000, ...(args['unsigned-requests'] ? { requireSignedRequests: false } : {}) }));
-  signedRequests = c.cluster.config.requireSignedRequests === true;
-  try {
+  const storage = await runs.storage(storageKind as BenchStorageKind);
+  return runs.withCluster({ bftClients: Math.ceil(inFlight / 256), outstandingPerClient: Math.min(256, inFlight), checkpointPeriod, storage, retransmitMs: 30_000, ...(args['unsigned-requests'] ? { requireSignedRequests: false } : {}) }, async (c) => {
+    signedRequests = c.cluster.config.requireSignedRequests === true;
     await c.cluster.kill(RECOVERING, 'SIGKILL');
     log(`N = ${n}: replica ${RECOVERING} killed; registering accounts through ${c.proxies.length} BFT client(s), ${inFlight} in flight`);
     const t0 = performance.now();
@@ -126,16 +109,7 @@ async function one(n: number): Promise<Row> {
       recovery: report,
       loadAfter: loadLine(),
     };
-  } catch (e) {
-    if (!args['keep-logs'] && !interrupted) log(`failed; replica logs kept in ${c.keepLogs()}`);
-    throw e;
-  } finally {
-    if (args['keep-logs']) log(`replica logs kept in ${c.keepLogs()}`);
-    await c.close();
-    current = undefined;
-    await redis?.stop();
-    redis = undefined;
-  }
+  });
 }
 
 async function main(): Promise<void> {
@@ -169,11 +143,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().then(
-  () => process.exit(0),
-  async (e: unknown) => {
-    console.error(e instanceof Error ? e.stack ?? e.message : String(e));
-    await Promise.allSettled([current?.close(), redis?.stop()]);
-    process.exit(1);
-  },
-);
+runs.main(main);

@@ -14,13 +14,12 @@
  * measurement window; latency is per transfer, client-side. The backends alternate
  * within each round so that a change in the machine's load hits all of them.
  */
+import { BenchRuns } from '../test/helpers/bench-runs.ts';
 import { parseArgs } from 'node:util';
-import { startBenchCluster, type BenchCluster } from '../test/helpers/bench-cluster.ts';
 import { openTransferUsers, runTransferUsers } from '../test/helpers/bench-wallet.ts';
 import { readProcCpuMs } from '../test/helpers/bench-probes.ts';
 import { latencySummary, loadLine, machineLine, markdownTable, sourceRevision } from '../test/helpers/bench-report.ts';
-import { redisServerMissing, startRedisServer, type RedisServer } from '../test/helpers/redis-server.ts';
-import type { ClusterConfig } from '../src/cli/cluster-config.ts';
+import { redisServerMissing } from '../test/helpers/redis-server.ts';
 
 const BACKENDS = ['embedded', 'redis', 'memory'] as const;
 type Backend = (typeof BACKENDS)[number];
@@ -68,25 +67,12 @@ interface Run {
   load: string;
 }
 
-let current: BenchCluster | undefined;
-let redis: RedisServer | undefined;
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    void Promise.allSettled([current?.close(), redis?.stop()]).then(() => process.exit(130));
-  });
-}
+const runs = new BenchRuns({ log, keepLogs: args['keep-logs'] === true });
 
 async function one(backend: Backend, round: number): Promise<Run> {
-  let storage: ClusterConfig['storage'] = { kind: backend as 'embedded' | 'memory' };
-  if (backend === 'redis') {
-    redis = await startRedisServer();
-    storage = { kind: 'redis', url: redis.url };
-  }
-  const c = (current = await startBenchCluster({ bftClients, storage, logLevel: 'warn', ...(args['unsigned-requests'] ? { requireSignedRequests: false } : {}) }));
-  signedRequests = c.cluster.config.requireSignedRequests === true;
-  try {
+  const storage = await runs.storage(backend);
+  return runs.withCluster({ bftClients, storage, logLevel: 'warn', ...(args['unsigned-requests'] ? { requireSignedRequests: false } : {}) }, async (c) => {
+    signedRequests = c.cluster.config.requireSignedRequests === true;
     const users = await openTransferUsers(c.proxies, c.issuer, 'u', userCount, 1_000_000_000n);
     const pids = [...c.cluster.processes.values()].map((p) => p.pid!);
     const start = performance.now();
@@ -122,16 +108,7 @@ async function one(backend: Backend, round: number): Promise<Run> {
     };
     log(`round ${round} ${backend}: ${run.transfersPerS.toFixed(0)} transfers/s, p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, load ${run.load}`);
     return run;
-  } catch (e) {
-    if (!args['keep-logs'] && !interrupted) log(`failed; replica logs kept in ${c.keepLogs()}`);
-    throw e;
-  } finally {
-    if (args['keep-logs']) log(`replica logs kept in ${c.keepLogs()}`);
-    await c.close();
-    current = undefined;
-    await redis?.stop();
-    redis = undefined;
-  }
+  });
 }
 
 async function main(): Promise<void> {
@@ -156,11 +133,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().then(
-  () => process.exit(0),
-  async (e: unknown) => {
-    console.error(e instanceof Error ? e.stack ?? e.message : String(e));
-    await Promise.allSettled([current?.close(), redis?.stop()]);
-    process.exit(1);
-  },
-);
+runs.main(main);
