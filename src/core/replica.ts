@@ -306,8 +306,11 @@ export class Replica {
         sendStop(this, this.regency + 1, `no SYNC for regency ${this.regency} within ${timeoutMs} ms`);
       }
     } else {
-      if (this.options.requireSignedRequests) this.checkAgingSignatures();
-      const oldest = this.sessions.oldestArrivalMs();
+      let oldest = this.sessions.oldestArrivalMs();
+      // Only when some request is halfway to its timeout: one scan of pending per tick otherwise.
+      if (this.options.requireSignedRequests && oldest !== null && this.nowMs - oldest > this.options.requestTimeoutMs / 2 && this.checkAgingSignatures()) {
+        oldest = this.sessions.oldestArrivalMs();
+      }
       if (oldest !== null && this.nowMs - oldest > this.options.requestTimeoutMs && this.stopSentRegency <= this.regency) {
         sendStop(this, this.regency + 1, `a request waited more than ${this.options.requestTimeoutMs} ms`);
       }
@@ -431,13 +434,14 @@ export class Replica {
   /**
    * Before a pending request's timeout can make us ask for a leader change, check the
    * signatures of those halfway there: a client must not be able to depose a correct leader
-   * with requests the leader rightly refuses to propose.
+   * with requests the leader rightly refuses to propose. @returns whether any was dropped.
    */
-  private checkAgingSignatures(): void {
+  private checkAgingSignatures(): boolean {
     const aging = this.sessions.unverifiedSince(this.nowMs - this.options.requestTimeoutMs / 2);
-    if (aging.length === 0) return;
+    if (aging.length === 0) return false;
     const dropped = this.sessions.verify(aging, (r) => this.requestSignatureValid(r));
     for (const r of dropped) this.drop(`client ${r.clientId}`, `request ${r.session}/${r.seq}: bad client signature`);
+    return dropped.length > 0;
   }
 
   /** True if `r` carries a valid signature of its client (signed-requests mode). */
