@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeBatch, decodeMessage, encodeBatch, encodeMessage } from '../../src/core/codec.ts';
+import { ByteWriter } from '../../src/core/bytes.ts';
 import { MessageType, type Message } from '../../src/core/messages.ts';
 
 const sig = new Uint8Array(64).fill(7);
@@ -72,5 +73,31 @@ describe('codec', () => {
       }),
       { seed: 42, numRuns: 2000 },
     );
+  });
+});
+
+describe('ByteWriter (shared scratch buffer)', () => {
+  it('gives every finished message its own bytes, also when writers nest or grow past the scratch', () => {
+    const outer = new ByteWriter().u32(1);
+    const inner = new ByteWriter().u32(2).raw(new Uint8Array([3, 4])).finish(); // the scratch is taken: own buffer
+    const a = outer.bytes(inner).finish();
+    const b = new ByteWriter().u32(0xdeadbeef).finish(); // reuses the scratch a was copied from
+    assert.deepEqual([...a], [0, 0, 0, 1, 0, 0, 0, 6, 0, 0, 0, 2, 3, 4]);
+    assert.deepEqual([...b], [0xde, 0xad, 0xbe, 0xef]);
+    const big = new Uint8Array(200_000).map((_, i) => i % 251);
+    const grown = new ByteWriter().u8(9).raw(big).finish();
+    assert.equal(grown.length, 200_001);
+    assert.equal(grown[0], 9);
+    assert.equal(grown[200_000], (199_999 % 251));
+    const after = new ByteWriter().u8(5).finish(); // the scratch was released when the writer grew
+    assert.deepEqual([...after], [5]);
+    assert.equal(grown[1], 0, 'the grown message is not overwritten by later writers');
+  });
+
+  it('encodes identical messages to identical, unaliased byte arrays', () => {
+    const x = encodeMessage(request);
+    const y = encodeMessage(request);
+    assert.deepEqual(x, y);
+    assert.notEqual(x.buffer, y.buffer);
   });
 });
