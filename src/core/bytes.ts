@@ -116,12 +116,11 @@ export class ByteWriter {
 
 /** Reads fields in order; every read checks bounds and throws `DecodeError` when the input is short. */
 export class ByteReader {
-  private readonly view: DataView;
+  // Integers are assembled from bytes rather than read through a DataView: one DataView
+  // per decoded message was a visible allocation in profiles, and readers are short-lived.
   private pos = 0;
 
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  constructor(private readonly buf: Uint8Array) {}
 
   private need(bytes: number, what: string): void {
     if (this.pos + bytes > this.buf.length) throw new DecodeError(`truncated ${what}: need ${bytes} bytes at offset ${this.pos}, have ${this.buf.length - this.pos}`);
@@ -129,20 +128,20 @@ export class ByteReader {
 
   u8(what = 'u8'): number {
     this.need(1, what);
-    return this.view.getUint8(this.pos++);
+    return this.buf[this.pos++] as number;
   }
 
   u32(what = 'u32'): number {
     this.need(4, what);
-    const v = this.view.getUint32(this.pos);
+    const v = readU32(this.buf, this.pos);
     this.pos += 4;
     return v;
   }
 
   u53(what = 'u53'): number {
     this.need(8, what);
-    const hi = this.view.getUint32(this.pos);
-    const lo = this.view.getUint32(this.pos + 4);
+    const hi = readU32(this.buf, this.pos);
+    const lo = readU32(this.buf, this.pos + 4);
     if (hi > 0x1fffff) throw new DecodeError(`${what} exceeds 2^53`);
     this.pos += 8;
     return hi * 2 ** 32 + lo;
@@ -183,6 +182,11 @@ export class ByteReader {
   end(what: string): void {
     if (this.pos !== this.buf.length) throw new DecodeError(`${this.buf.length - this.pos} trailing bytes after ${what}`);
   }
+}
+
+/** Big-endian u32 at `at`; the caller has checked the bounds. */
+function readU32(b: Uint8Array, at: number): number {
+  return (((b[at] as number) << 24) | ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number)) >>> 0;
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

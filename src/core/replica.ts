@@ -459,7 +459,7 @@ export class Replica {
 }
 
 export function newRound(regency: number): Round {
-  return { regency, proposalDigest: null, awaiting: null, writes: new Map(), accepts: new Map(), writeSent: false, acceptSent: false };
+  return { regency, proposalDigest: null, awaiting: null, writes: new Map(), accepts: new Map(), verified: new Set(), writeSent: false, acceptSent: false };
 }
 
 /** A request arrived: a proposal waiting for missing requests may now be writable. */

@@ -80,8 +80,6 @@ describe('Mod-SMaRt normal case', () => {
     c.inject(1, 0, encodeMessage({ ...write, cid: 1000 }));
     // wrong (stale) regency for the current instance is impossible at regency 0; use a far-future one
     c.inject(1, 0, encodeMessage({ ...write, cid: 1, regency: 99 }));
-    // forged: a WRITE for the current instance with a signature that is not replica 1's
-    c.inject(1, 0, encodeMessage({ ...write, cid: 1, signature: new Uint8Array(64).fill(3) }));
     // a duplicate of a valid WRITE for the current instance (signed by 1)
     c.clientSend(req(1, 2), [0, 1]); // instance 1 starts, not every replica has the request
     c.run();
@@ -93,13 +91,42 @@ describe('Mod-SMaRt normal case', () => {
     assert.match(reasons, /WRITE for instance 0, already decided/);
     assert.match(reasons, /WRITE for instance 1000 is out of range/);
     assert.match(reasons, /WRITE from regency 99 is out of range/);
-    assert.match(reasons, /bad WRITE signature/);
     assert.match(reasons, /message claims sender 1/);
     assert.match(reasons, /malformed message/);
     // and the replica still works
     c.clientSend(req(1, 2));
     c.run();
     assert.deepEqual(c.lastDecidedCids(), [1, 1, 1, 1]);
+  });
+
+  it('checks vote signatures when a quorum needs them: a forged WRITE or ACCEPT is dropped and the quorum waits for another', () => {
+    for (const forged of [MessageType.WRITE, MessageType.ACCEPT]) {
+      const name = forged === MessageType.WRITE ? 'WRITE' : 'ACCEPT';
+      const c = new LocalCluster({ n: 4 });
+      // Replica 1's votes of this type reach replica 0 with a signature that is not replica
+      // 1's (its channel still authenticates it as the sender); replica 3's are held back,
+      // so replica 0's first quorum must include replica 1's vote.
+      const held: Uint8Array[] = [];
+      c.filter = (e) => {
+        if (e.to !== 0 || (e.from !== 1 && e.from !== 3)) return e;
+        const m = decode(e.bytes);
+        if (m.type !== forged) return e;
+        if (e.from === 3) return held.push(e.bytes), null;
+        return { ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(3) }) };
+      };
+      c.clientSend(req(1, 1));
+      c.run();
+      assert.match(c.droppedReasons(0).join('\n'), new RegExp(`bad ${name} signature`), `forged ${name}`);
+      // (With a forged WRITE, replica 0 cannot ACCEPT yet but still decides on the others' ACCEPTs.)
+      if (forged === MessageType.ACCEPT) assert.equal(c.lastDecidedCids()[0], -1, 'replica 0 cannot decide on a quorum holding a forged ACCEPT');
+      assert.equal(held.length, 1);
+      c.inject(3, 0, held[0]!);
+      c.run();
+      assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0], `forged ${name}: replica 0 decides once replica 3's vote arrives`);
+      const proof = c.replicas[0]!.decided.get(0);
+      assert.ok(proof, 'replica 0 keeps the decision of instance 0');
+      if (forged === MessageType.ACCEPT) assert.deepEqual(proof.accepts.map((a) => a.from), [0, 2, 3], 'the forged ACCEPT is not in the decision proof');
+    }
   });
 
   it('a non-leader PROPOSE and a second, different PROPOSE from the leader are dropped', () => {
