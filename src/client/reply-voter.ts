@@ -35,6 +35,28 @@ export class VerifiedRoots {
   }
 }
 
+/**
+ * `fields` completed with a `resultDigest` (SHA-256 of `result`) computed on first read
+ * and then kept. Why: in channel-authenticated mode nothing needs the digest unless the
+ * caller asks for evidence, and a hash per operation was a visible share of the benchmark
+ * client's CPU. An object-literal getter keeps the object's shape fast (a property
+ * redefined later would not) and survives a spread. `known` is used as is when the digest
+ * was computed anyway (signed replies). `result` must not change afterwards.
+ */
+export function withLazyDigest(fields: Omit<ReplyEvidence, 'resultDigest'>, result: Uint8Array, hash: Hasher, known: Uint8Array | null = null): ReplyEvidence {
+  let digest = known;
+  return {
+    clientId: fields.clientId,
+    session: fields.session,
+    seq: fields.seq,
+    ordered: fields.ordered,
+    signatures: fields.signatures,
+    get resultDigest(): Uint8Array {
+      return (digest ??= hash(result));
+    },
+  };
+}
+
 export interface VoteOutcome {
   readonly result: Uint8Array;
   readonly evidence: ReplyEvidence;
@@ -104,7 +126,7 @@ export class ReplyVoter {
     if (entry.signatures.length < this.threshold) return null;
     return {
       result: entry.result,
-      evidence: { ...q, resultDigest: entry.digest ?? this.hash(entry.result), signatures: [...entry.signatures].sort((a, b) => a.replicaId - b.replicaId) },
+      evidence: withLazyDigest({ ...q, signatures: [...entry.signatures].sort((a, b) => a.replicaId - b.replicaId) }, entry.result, this.hash, entry.digest),
     };
   }
 }

@@ -10,11 +10,11 @@
  */
 import type { Hasher, Signer, Verifier } from '../crypto/signature.ts';
 import { requestSigningMessage } from '../core/signing.ts';
-import { decodeMessage, encodeMessage } from '../core/codec.ts';
+import { decodeMessage, encodeMessage, peekReply } from '../core/codec.ts';
 import { MessageType, type Reply } from '../core/messages.ts';
 import { byzantineQuorum, correctWitnesses, type View } from '../core/view.ts';
 import { BftError } from './errors.ts';
-import { ReplyVoter, VerifiedRoots, type VoteOutcome } from './reply-voter.ts';
+import { ReplyVoter, VerifiedRoots, withLazyDigest, type VoteOutcome } from './reply-voter.ts';
 
 export interface ProxyTransport {
   /** Sends bytes to one replica, best effort (the transport reconnects underneath). */
@@ -136,6 +136,9 @@ export class ServiceProxy {
    * may be a view into a socket buffer: what the caller gets back is copied out of it.
    */
   onReplyBytes(replicaId: number, bytes: Uint8Array): void {
+    // A reply to a request already answered (or never sent) needs no decoding: ignore it.
+    const header = peekReply(bytes);
+    if (header && (header.session !== this.session || !(header.ordered ? this.ordered : this.unordered).has(header.seq))) return;
     const decoded = decodeMessage(bytes);
     if (!decoded.ok) return this.count(`malformed: ${decoded.reason}`);
     const m = decoded.message;
@@ -222,7 +225,7 @@ export class ServiceProxy {
     table.delete(seq);
     this.timers.clearTimeout(p.retransmitTimer);
     this.timers.clearTimeout(p.deadlineTimer);
-    if (outcome && p.resolve) p.resolve(detached(outcome));
+    if (outcome && p.resolve) p.resolve(detached(outcome, this.deps.hash));
     else if (error && p.reject) p.reject(error);
     p.resolve = p.reject = null;
     if (table === this.ordered) this.waiting.shift()?.();
@@ -237,13 +240,17 @@ export class ServiceProxy {
  * The outcome with its bytes copied: replies are decoded from views into the transport's
  * read buffers (no copy per reply), and a result kept by the caller must not pin them.
  */
-function detached(o: VoteOutcome): VoteOutcome {
+function detached(o: VoteOutcome, hash: Hasher): VoteOutcome {
   const e = o.evidence;
+  const result = o.result.slice();
   return {
-    result: o.result.slice(),
-    evidence: {
-      ...e,
+    result,
+    evidence: withLazyDigest({
+      clientId: e.clientId,
+      session: e.session,
+      seq: e.seq,
+      ordered: e.ordered,
       signatures: e.signatures.map((s) => ({ replicaId: s.replicaId, signature: s.signature.slice(), proof: { ...s.proof, siblings: s.proof.siblings.map((x) => x.slice()) } })),
-    },
+    }, result, hash),
   };
 }

@@ -308,6 +308,25 @@ function readStopData(r: ByteReader, limits: CodecLimits): StopData {
 }
 
 /**
+ * Which request a REPLY frame answers, read from its fixed header (type u8, replicaId u32,
+ * clientId u32, session u53, seq u53, flags u8) without decoding the rest. Lets a client
+ * skip replies to requests it already answered (half of all replies with n = 4) before
+ * paying for a full decode. @returns null when `bytes` does not start like a REPLY.
+ */
+export function peekReply(bytes: Uint8Array): { readonly session: number; readonly seq: number; readonly ordered: boolean } | null {
+  if (bytes.length < 26 || bytes[0] !== MessageType.REPLY) return null;
+  try {
+    const r = new ByteReader(bytes.subarray(9, 26));
+    const session = r.u53('session');
+    const seq = r.u53('seq');
+    const flags = r.u8('flags');
+    return flags > 1 ? null : { session, seq, ordered: flags === 1 };
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Decodes one message. Never throws for malformed input.
  * @returns `{ok: true, message}` or `{ok: false, reason}` naming what was wrong.
  */

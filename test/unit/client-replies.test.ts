@@ -1,0 +1,64 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { encodeMessage, peekReply } from '../../src/core/codec.ts';
+import { MessageType, type Reply } from '../../src/core/messages.ts';
+import { makeView } from '../../src/core/view.ts';
+import { sha256 } from '../../src/crypto/ed25519.ts';
+import { ServiceProxy } from '../../src/client/service-proxy.ts';
+import { withLazyDigest } from '../../src/client/reply-voter.ts';
+
+const reply = (replicaId: number, seq: number, result: number[], session = 42): Reply => ({
+  type: MessageType.REPLY, replicaId, clientId: 7, session, seq, ordered: true,
+  result: new Uint8Array(result), proof: { index: 0, leafCount: 1, siblings: [] }, signature: new Uint8Array(64),
+});
+
+describe('client reply handling', () => {
+  it('peekReply reads the answered request from a REPLY header and refuses anything else', () => {
+    assert.deepEqual(peekReply(encodeMessage(reply(2, 9, [1, 2]))), { session: 42, seq: 9, ordered: true });
+    assert.equal(peekReply(encodeMessage({ type: MessageType.STOP, from: 1, regency: 2 })), null);
+    assert.equal(peekReply(encodeMessage(reply(2, 9, [])).subarray(0, 20)), null);
+    const badFlags = encodeMessage(reply(2, 9, []));
+    badFlags[25] = 7;
+    assert.equal(peekReply(badFlags), null);
+  });
+
+  it('computes the evidence digest on first read, once, and keeps it through a spread', () => {
+    let hashes = 0;
+    const hash = (b: Uint8Array): Uint8Array => (hashes++, sha256(b));
+    const result = new Uint8Array([5, 6, 7]);
+    const e = withLazyDigest({ clientId: 7, session: 1, seq: 1, ordered: true, signatures: [] }, result, hash);
+    assert.equal(hashes, 0);
+    const expected = createHash('sha256').update(result).digest();
+    assert.deepEqual(Buffer.from(e.resultDigest), expected);
+    assert.deepEqual(Buffer.from({ ...e }.resultDigest), expected);
+    assert.equal(e.resultDigest, e.resultDigest);
+    assert.equal(hashes, 1);
+    const given = new Uint8Array(32).fill(1);
+    assert.equal(withLazyDigest({ clientId: 7, session: 1, seq: 1, ordered: true, signatures: [] }, result, hash, given).resultDigest, given);
+  });
+
+  it('a ServiceProxy answers on f+1 matching replies, ignores late ones undecoded, and still counts malformed frames', async () => {
+    const sent: [number, Uint8Array][] = [];
+    const proxy = new ServiceProxy(
+      { clientId: 7, view: makeView([0, 1, 2, 3], 1), session: 42, verifyReplies: false },
+      { transport: { send: (id, bytes) => sent.push([id, bytes]) }, verifier: { verify: () => false }, hash: sha256 },
+    );
+    const answer = proxy.invokeOrdered(new Uint8Array([1]));
+    assert.deepEqual(sent.map(([id]) => id), [0, 1, 2, 3]);
+    proxy.onReplyBytes(0, encodeMessage(reply(0, 1, [9])));
+    proxy.onReplyBytes(1, encodeMessage(reply(1, 1, [8]))); // disagrees: no outcome yet
+    proxy.onReplyBytes(2, encodeMessage(reply(2, 1, [9])));
+    const outcome = await answer;
+    assert.deepEqual([...outcome.result], [9]);
+    assert.deepEqual(outcome.evidence.signatures.map((s) => s.replicaId), [0, 2]);
+    assert.deepEqual(Buffer.from(outcome.evidence.resultDigest), createHash('sha256').update(new Uint8Array([9])).digest());
+    // Late, and even truncated-after-the-header, replies to an answered request are ignored.
+    proxy.onReplyBytes(3, encodeMessage(reply(3, 1, [9])).subarray(0, 30));
+    assert.equal(proxy.rejectedReplies.size, 0);
+    // A frame that is not a reply header is still decoded and counted as malformed.
+    proxy.onReplyBytes(3, new Uint8Array([200, 1, 2]));
+    assert.equal([...proxy.rejectedReplies.keys()].filter((k) => k.startsWith('malformed')).length, 1);
+    proxy.close();
+  });
+});
