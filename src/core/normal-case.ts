@@ -15,7 +15,7 @@
  */
 import { encodeBatch, decodeBatch } from './codec.ts';
 import { toHex } from './bytes.ts';
-import { MessageType, type Batch, type Propose, type ReplicaMessage, type SignedVote, type Vote } from './messages.ts';
+import { MessageType, type Batch, type Propose, type ReplicaMessage, type Request, type SignedVote, type Vote } from './messages.ts';
 import type { Replica } from './replica.ts';
 import { voteSigningMessage } from './signing.ts';
 import { leaderOf } from './view.ts';
@@ -25,8 +25,13 @@ export interface Round {
   readonly regency: number;
   /** Digest (hex) of the proposal this replica validated and WROTE in this regency. */
   proposalDigest: string | null;
-  /** A proposal waiting for requests this replica has not yet received from their clients. */
-  awaiting: Propose | null;
+  /**
+   * A proposal waiting for requests this replica has not yet received from their clients:
+   * its digest and the keys (`requestKey`) of the requests still missing. Why the keys: a
+   * request arriving is checked against them instead of re-validating the whole batch,
+   * which made a follower's cost per instance quadratic in the batch size.
+   */
+  awaiting: { readonly propose: Propose; readonly digest: Uint8Array; readonly missing: Set<string> } | null;
   /** Votes by sender, as received: their signatures are checked only when a quorum needs them (see `quorumOf`). */
   readonly writes: Map<number, Vote>;
   readonly accepts: Map<number, Vote>;
@@ -103,7 +108,9 @@ export function onPropose(replica: Replica, m: Propose): void {
     // at least one is from a correct replica, which received every request from its
     // client. Without that second way out, a Byzantine client that sends a request to
     // some replicas only, or two requests under one seq, blocks the instance forever.
-    round.awaiting = m;
+    const missing = new Set<string>();
+    for (const r of batch.requests) if (!replica.sessions.hasPending(r)) missing.add(requestKey(r));
+    round.awaiting = { propose: m, digest, missing };
     writeIfVouched(replica);
     return;
   }
@@ -119,11 +126,26 @@ function writeIfVouched(replica: Replica): void {
   const round = replica.instance.round;
   const awaiting = round.awaiting;
   if (!awaiting || round.writeSent) return;
-  const digest = replica.deps.hash(awaiting.value);
-  if (!quorumOf(replica, round.writes, toHex(digest), replica.witnesses, 'WRITE')) return;
+  if (!quorumOf(replica, round.writes, toHex(awaiting.digest), replica.witnesses, 'WRITE')) return;
   round.awaiting = null;
-  writeValue(replica, digest);
+  writeValue(replica, awaiting.digest);
   tryDecide(replica);
+}
+
+/**
+ * A request arrived from its client: if it is the last one a waiting proposal lacked,
+ * validate that proposal again (once) and WRITE it.
+ */
+export function onRequestArrived(replica: Replica, request: Request): void {
+  const awaiting = replica.instance.round.awaiting;
+  if (!awaiting || !awaiting.missing.delete(requestKey(request)) || awaiting.missing.size > 0) return;
+  replica.instance.round.awaiting = null;
+  onPropose(replica, awaiting.propose);
+}
+
+/** Identifies a request within a batch (a client has one request per session and seq). */
+function requestKey(r: Request): string {
+  return `${r.clientId}/${r.session}/${r.seq}`;
 }
 
 /** Checks a proposed batch against this replica's state (not request presence). @returns a reason or null. */

@@ -26,7 +26,7 @@ import { Sessions } from './sessions.ts';
 import { encodeReplies, type ReplySigning } from './replies.ts';
 import { requestSigningMessage } from './signing.ts';
 import { byzantineQuorum, correctWitnesses, isMember, leaderOf, type View } from './view.ts';
-import { onAccept, onPropose, onWrite, proposeIfLeader, type Round } from './normal-case.ts';
+import { onAccept, onPropose, onRequestArrived, onWrite, proposeIfLeader, type Round } from './normal-case.ts';
 import { applyPendingSync, maybeRequestSync, onStop, onStopData, onSync, onSyncForward, onSyncRequest, resendStop, sendStop } from './synchronization.ts';
 import { maybeRequestCatchUp, onDecisionReply, onDecisionRequest, requestCatchUp } from './catch-up.ts';
 import { checkStability, isCheckpointCid, onCheckpoint, takeCheckpoint } from './checkpointing.ts';
@@ -352,7 +352,7 @@ export class Replica {
       case 'new':
         proposeIfLeader(this);
         // A proposal may have been waiting for this very request.
-        onRequestArrived(this);
+        onRequestArrived(this, m);
         return;
       case 'duplicate':
         return;
@@ -462,11 +462,3 @@ export function newRound(regency: number): Round {
   return { regency, proposalDigest: null, awaiting: null, writes: new Map(), accepts: new Map(), verified: new Set(), writeSent: false, acceptSent: false };
 }
 
-/** A request arrived: a proposal waiting for missing requests may now be writable. */
-function onRequestArrived(replica: Replica): void {
-  const awaiting = replica.instance.round.awaiting;
-  if (awaiting) {
-    replica.instance.round.awaiting = null;
-    onPropose(replica, awaiting);
-  }
-}

@@ -129,6 +129,33 @@ describe('Mod-SMaRt normal case', () => {
     }
   });
 
+  it('a follower that got the PROPOSE before some of its requests WRITEs once the last one arrives, not before', () => {
+    const c = new LocalCluster({ n: 4 });
+    const writesBy = (from: number): number => sent.filter((x) => x === from).length;
+    const sent: number[] = [];
+    c.filter = (e) => {
+      if (decode(e.bytes).type === MessageType.WRITE && e.to === 0) sent.push(e.from);
+      return e;
+    };
+    // The leader (0) alone has the requests: it proposes the first, then the other two in one batch.
+    c.clientSend(req(1, 1), [0]);
+    c.clientSend(req(2, 1), [0]);
+    c.clientSend(req(3, 1), [0]);
+    c.run();
+    assert.equal(writesBy(1), 0, 'replica 1 lacks every request: no WRITE');
+    c.clientSend(req(1, 1), [1, 2, 3]);
+    c.run();
+    assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0], 'the first instance held only request 1/1');
+    c.clientSend(req(2, 1), [1]);
+    c.run();
+    assert.equal(writesBy(1), 1, 'replica 1 still lacks 3/1: only its WRITE of instance 0');
+    c.clientSend(req(3, 1), [1]);
+    c.run();
+    assert.equal(writesBy(1), 2, 'the last missing request arrived: replica 1 WRITEs instance 1');
+    // Replicas 2 and 3 never got 2/1 or 3/1: f+1 WRITEs (0 and 1) vouch for them.
+    assert.deepEqual(c.lastDecidedCids(), [1, 1, 1, 1]);
+  });
+
   it('a non-leader PROPOSE and a second, different PROPOSE from the leader are dropped', () => {
     const c = new LocalCluster({ n: 4 });
     let propose: Uint8Array | undefined;
