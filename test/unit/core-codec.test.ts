@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeBatch, decodeMessage, encodeBatch, encodeMessage } from '../../src/core/codec.ts';
+import { decodeBatch, decodeMessage, decodeVoteState, encodeBatch, encodeMessage, encodeVoteState, type VoteState } from '../../src/core/codec.ts';
 import { ByteWriter } from '../../src/core/bytes.ts';
 import { MessageType, type Message } from '../../src/core/messages.ts';
 
@@ -99,5 +99,35 @@ describe('ByteWriter (shared scratch buffer)', () => {
     const y = encodeMessage(request);
     assert.deepEqual(x, y);
     assert.notEqual(x.buffer, y.buffer);
+  });
+});
+
+describe('vote state records', () => {
+  const cert = { cid: 5, regency: 1, value: decision.value, writes: decision.accepts };
+  it('round-trip with no value, a written value, a certificate for the written value (stored once) and one for another value', () => {
+    const states: VoteState[] = [
+      { cid: 5, regency: 1, written: null, accepted: false, writeCertificate: null },
+      { cid: 5, regency: 1, written: decision.value, accepted: false, writeCertificate: null },
+      { cid: 5, regency: 1, written: decision.value.slice(), accepted: true, writeCertificate: cert },
+      { cid: 5, regency: 2, written: new Uint8Array([1, 2, 3]), accepted: false, writeCertificate: cert },
+      { cid: 5, regency: 2, written: null, accepted: false, writeCertificate: cert },
+    ];
+    for (const v of states) {
+      const bytes = encodeVoteState(v);
+      const back = decodeVoteState(bytes);
+      assert.ok(back.ok, JSON.stringify(back));
+      assert.deepEqual(back.message, v);
+    }
+    const once = encodeVoteState(states[2]!).length;
+    const twice = encodeVoteState({ ...states[3]!, written: decision.value.slice(0, decision.value.length - 1) }).length;
+    assert.ok(once < twice - decision.value.length / 2, `the value is stored once (${once} vs ${twice} bytes)`);
+  });
+
+  it('rejects a certificate that refers to a written value the record does not hold', () => {
+    const bytes = encodeVoteState({ cid: 5, regency: 1, written: decision.value, accepted: true, writeCertificate: cert });
+    // Clear the written flag (offset 16) and drop the value: the certificate now refers to nothing.
+    const noValue = new Uint8Array([...bytes.subarray(0, 16), 0, ...bytes.subarray(17 + 4 + decision.value.length)]);
+    const back = decodeVoteState(noValue);
+    assert.equal(back.ok, false);
   });
 });
