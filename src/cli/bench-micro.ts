@@ -28,6 +28,12 @@ export interface MicroOptions {
   /** Every request signed by its client and checked by the replicas. */
   signedRequests?: boolean;
   /**
+   * Encrypt the replicas' in-memory store as durable stores are (AES-256-GCM). Default off:
+   * memory is not at rest, and BFT-SMaRt's ThroughputLatency keeps no log at all; the
+   * replicas still encode and store every decision and vote record.
+   */
+  encryptedStore?: boolean;
+  /**
    * With signedRequests: each client signs, before the warm-up, the requests it is expected
    * to send (about `presignOpsPerS` ops/s over warm-up and window, split over the clients), as
    * clients on other machines would; the rest are signed inline.
@@ -49,6 +55,7 @@ export interface MicroResult {
   ordered: boolean;
   signedReplies: boolean;
   signedRequests: boolean;
+  encryptedStore: boolean;
   /** Signed-requests runs: requests signed before the warm-up, and those signed inline. */
   presigned?: { readonly before: number; readonly inline: number };
   throughputOpsPerS: number;
@@ -71,6 +78,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
     signReplies: o.signedReplies ?? false,
     requireSignedRequests: o.signedRequests ?? false,
     storage: { kind: 'memory' },
+    encryptAtRest: o.encryptedStore ?? false,
     env: { BULWARK_LOG_LEVEL: 'warn' },
   });
   const proxies: ConnectedProxy[] = [];
@@ -126,6 +134,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
       ordered: !o.unordered,
       signedReplies: o.signedReplies ?? false,
       signedRequests: o.signedRequests ?? false,
+      encryptedStore: o.encryptedStore ?? false,
       ...(presigners.length > 0 ? { presigned: { before: perClient * presigners.length, inline: presigners.reduce((n, p) => n + p.misses, 0) } } : {}),
       throughputOpsPerS: Math.round((completed / elapsedMs) * 1000),
       latencyUs: latencySummary(samples),
@@ -142,7 +151,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
 export function formatMicro(r: MicroResult): string {
   const l = r.latencyUs;
   return [
-    `replicas ${r.replicas}, clients ${r.clients} x window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B, ${r.ordered ? 'ordered' : 'unordered'}, replies ${r.signedReplies ? 'signed' : 'channel-authenticated'}, requests ${r.signedRequests ? 'signed' : 'channel-authenticated'}`,
+    `replicas ${r.replicas}, clients ${r.clients} x window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B, ${r.ordered ? 'ordered' : 'unordered'}, replies ${r.signedReplies ? 'signed' : 'channel-authenticated'}, requests ${r.signedRequests ? 'signed' : 'channel-authenticated'}, store in memory${r.encryptedStore ? ', encrypted' : ''}`,
     ...(r.presigned ? [`requests signed before the warm-up (as by clients on other machines): ${r.presigned.before} prepared, ${r.presigned.inline} signed inline`] : []),
     `throughput ${r.throughputOpsPerS} ops/s, failures ${r.failures}`,
     `latency us: avg ${l.avg}  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}`,

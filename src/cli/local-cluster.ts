@@ -30,6 +30,8 @@ export interface LocalClusterOptions {
   readonly requestTimeoutMs?: number;
   readonly checkpointPeriod?: number;
   readonly storage?: ClusterConfig['storage'];
+  /** Encrypt each replica's store (default true). */
+  readonly encryptAtRest?: boolean;
   readonly service?: ClusterConfig['service'];
   readonly signReplies?: boolean;
   readonly requireSignedRequests?: boolean;
@@ -72,6 +74,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(options.checkpointPeriod ? { checkpointPeriod: options.checkpointPeriod } : {}),
     ...(options.storage ? { storage: options.storage } : {}),
+    ...(options.encryptAtRest === false ? { encryptAtRest: false } : {}),
     ...(options.service ? { service: options.service } : {}),
     ...(options.signReplies === false ? { signReplies: false } : {}),
     // Safer by default: with unsigned requests one Byzantine client (a faulty replica's own

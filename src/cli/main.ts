@@ -120,6 +120,7 @@ bench
   .option('--signed-replies', 'replicas sign every reply and the client checks them')
   .option('--signed-requests', 'clients sign every request and the replicas check it')
   .option('--presign', 'with --signed-requests: sign the expected requests before the warm-up, as clients on other machines would')
+  .option('--encrypted-store', "encrypt the replicas' in-memory log (AES-256-GCM) as durable stores are")
   .option('--base-port <port>', 'first replica port', int('port'), 15000)
   .option('--json', 'one JSON object on stdout')
   .action(async (o) => (await import('./bench-micro.ts')).benchMicro(o));

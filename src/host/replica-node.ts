@@ -3,6 +3,7 @@
  * storage and the clock. It feeds authenticated frames and clock ticks to the pure
  * core (`Replica.step`) and carries out each `Ready`: persist first, then send.
  */
+import { allocateBytes } from '../core/bytes.ts';
 import { Replica } from '../core/replica.ts';
 import { Ed25519Verifier } from '../crypto/ed25519.ts';
 import type { Ready } from '../core/ready.ts';
@@ -117,8 +118,10 @@ export class ReplicaNode {
   }
 
   private onFrame(principal: Principal, frame: Buffer): void {
-    // The frame is a view into the decoder's buffer: the core may keep parts of it.
-    const bytes = new Uint8Array(frame);
+    // The frame is a view into the decoder's buffer and the core may keep parts of it: copy
+    // (small frames into a shared slab, see allocateBytes).
+    const bytes = allocateBytes(frame.length);
+    bytes.set(frame);
     if (principal.role === 'replica') {
       this.deps.interceptor?.onReceived(principal.id, bytes);
       this.step({ type: 'replica-message', from: principal.id, bytes });
