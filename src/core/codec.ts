@@ -200,12 +200,18 @@ export function encodeMessage(m: Message): Uint8Array {
       w.u8(m.type);
       writeRequestBody(w, m);
       break;
-    case MessageType.REPLY:
-      w.u8(m.type).u32(m.replicaId).u32(m.clientId).u53(m.session).u53(m.seq).u8(m.ordered ? 1 : 0).bytes(m.result);
+    case MessageType.REPLY: {
+      // Flags: bit 0 ordered; bit 1 unsigned (a channel-authenticated reply: single-leaf
+      // proof and all-zero signature, both omitted). Why: 64 zero bytes made every such
+      // reply 103 bytes instead of 39, past V8's 64-byte on-heap limit (see allocateBytes).
+      const unsigned = isUnsignedReply(m);
+      w.u8(m.type).u32(m.replicaId).u32(m.clientId).u53(m.session).u53(m.seq).u8((m.ordered ? 1 : 0) | (unsigned ? 2 : 0)).bytes(m.result);
+      if (unsigned) break;
       w.u32(m.proof.index).u32(m.proof.leafCount).u8(m.proof.siblings.length);
       for (const s of m.proof.siblings) w.raw(s);
       w.raw(m.signature);
       break;
+    }
     case MessageType.PROPOSE:
       w.u8(m.type).u32(m.from).u53(m.cid).u53(m.regency).bytes(m.value);
       break;
@@ -326,6 +332,17 @@ function readStopData(r: ByteReader, limits: CodecLimits): StopData {
   return { type: MessageType.STOPDATA, from, regency, lastDecided, writeCertificate, signature };
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const EMPTY_RESULT = new Uint8Array(0);
+const UNSIGNED_PROOF = { index: 0, leafCount: 1, siblings: [] as Uint8Array[] };
+
+/** A reply authenticated by its channel only: single-leaf proof, all-zero signature. */
+function isUnsignedReply(m: Reply): boolean {
+  if (m.proof.index !== 0 || m.proof.leafCount !== 1 || m.proof.siblings.length !== 0 || m.signature.length !== SIGNATURE_BYTES) return false;
+  for (let i = 0; i < SIGNATURE_BYTES; i++) if (m.signature[i] !== 0) return false;
+  return true;
+}
+
 /**
  * Which request a REPLY frame answers, read from its fixed header (type u8, replicaId u32,
  * clientId u32, session u53, seq u53, flags u8) without decoding the rest. Lets a client
@@ -339,7 +356,7 @@ export function peekReply(bytes: Uint8Array): { readonly session: number; readon
     const session = r.u53('session');
     const seq = r.u53('seq');
     const flags = r.u8('flags');
-    return flags > 1 ? null : { session, seq, ordered: flags === 1 };
+    return flags > 3 ? null : { session, seq, ordered: (flags & 1) === 1 };
   } catch {
     return null;
   }
@@ -359,21 +376,28 @@ export function decodeMessage(bytes: Uint8Array, limits: CodecLimits = DEFAULT_L
         m = readRequestBody(r, limits);
         break;
       case MessageType.REPLY: {
-        const reply: Reply = {
+        const reply: Mutable<Reply> = {
           type,
           replicaId: r.u32('replicaId'),
           clientId: r.u32('clientId'),
           session: r.u53('session'),
           seq: r.u53('seq'),
-          ordered: (() => {
-            const f = r.u8('flags');
-            if (f > 1) throw new DecodeError(`unknown reply flags ${f}`);
-            return f === 1;
-          })(),
-          result: r.bytes(limits.resultBytesMax, 'result'),
-          proof: readProof(r),
-          signature: r.raw(SIGNATURE_BYTES, 'signature'),
+          ordered: false,
+          result: EMPTY_RESULT,
+          proof: UNSIGNED_PROOF,
+          signature: EMPTY_RESULT,
         };
+        const flags = r.u8('flags');
+        if (flags > 3) throw new DecodeError(`unknown reply flags ${flags}`);
+        reply.ordered = (flags & 1) === 1;
+        reply.result = r.bytes(limits.resultBytesMax, 'result');
+        if (flags & 2) {
+          reply.proof = { index: 0, leafCount: 1, siblings: [] };
+          reply.signature = new Uint8Array(SIGNATURE_BYTES);
+        } else {
+          reply.proof = readProof(r);
+          reply.signature = r.raw(SIGNATURE_BYTES, 'signature');
+        }
         m = reply;
         break;
       }

@@ -170,7 +170,10 @@ export class Sessions {
       this.sessions.set(request.clientId, s);
     }
     s.lastSeq = request.seq;
-    s.replies.set(request.seq, replyBytes);
+    // A reply encoded into a shared slab (see allocateBytes) is copied before it is cached:
+    // a cached reply can live for as long as its client is idle, and must not keep the
+    // other 8 KiB of its slab alive with it.
+    s.replies.set(request.seq, replyBytes.byteLength === replyBytes.buffer.byteLength ? replyBytes : replyBytes.slice());
     if (s.replies.size > this.repliesKept) s.replies.delete(s.replies.keys().next().value as number);
     this.dropPendingBelow(request.clientId, request.session, request.seq);
   }

@@ -14,6 +14,8 @@ const samples: Message[] = [
   request,
   { type: MessageType.REPLY, replicaId: 2, clientId: 7, session: 1, seq: 3, ordered: false, result: new Uint8Array([4]), proof: { index: 0, leafCount: 1, siblings: [] }, signature: sig },
   { type: MessageType.REPLY, replicaId: 2, clientId: 7, session: 1, seq: 3, ordered: true, result: new Uint8Array([4]), proof: { index: 2, leafCount: 3, siblings: [digest, digest] }, signature: sig },
+  // channel-authenticated: proof and signature are omitted on the wire
+  { type: MessageType.REPLY, replicaId: 2, clientId: 7, session: 1, seq: 3, ordered: true, result: new Uint8Array([4]), proof: { index: 0, leafCount: 1, siblings: [] }, signature: new Uint8Array(64) },
   { type: MessageType.PROPOSE, from: 0, cid: 4, regency: 0, value: decision.value },
   { type: MessageType.WRITE, from: 1, cid: 4, regency: 0, digest, signature: sig },
   { type: MessageType.ACCEPT, from: 1, cid: 4, regency: 0, digest, signature: sig },
@@ -99,6 +101,19 @@ describe('ByteWriter (shared scratch buffer)', () => {
     const y = encodeMessage(request);
     assert.deepEqual(x, y);
     assert.notEqual(x.buffer, y.buffer);
+  });
+});
+
+describe('reply encoding', () => {
+  it('omits the proof and signature of a channel-authenticated reply and keeps signed ones whole', () => {
+    const base = { type: MessageType.REPLY, replicaId: 2, clientId: 7, session: 1, seq: 3, ordered: false, result: new Uint8Array(0), proof: { index: 0, leafCount: 1, siblings: [] } } as const;
+    const unsigned = encodeMessage({ ...base, signature: new Uint8Array(64) });
+    const signed = encodeMessage({ ...base, signature: sig });
+    assert.equal(unsigned.length, 30);
+    assert.equal(signed.length, 30 + 9 + 64);
+    const back = decodeMessage(unsigned);
+    assert.ok(back.ok && back.message.type === MessageType.REPLY);
+    assert.deepEqual(back.message, { ...base, signature: new Uint8Array(64) });
   });
 });
 

@@ -156,6 +156,21 @@ describe('Mod-SMaRt normal case', () => {
     assert.deepEqual(c.lastDecidedCids(), [1, 1, 1, 1]);
   });
 
+  it('caches each reply in its own exact-size buffer, not in a shared slab an idle client would pin', () => {
+    const c = new LocalCluster({ n: 4 });
+    for (let seq = 1; seq <= 3; seq++) c.clientSend(req(1, seq, 'x'.repeat(80)));
+    c.run();
+    assert.deepEqual(c.lastDecidedCids().map((x) => x >= 0), [true, true, true, true]);
+    for (const r of c.replicas) {
+      const cached = r.sessions.get(1)?.replies;
+      assert.equal(cached?.size, 3);
+      for (const bytes of cached!.values()) {
+        assert.ok(bytes.byteLength > 64, 'a reply this size would come from a slab');
+        assert.equal(bytes.buffer.byteLength, bytes.byteLength);
+      }
+    }
+  });
+
   it('a non-leader PROPOSE and a second, different PROPOSE from the leader are dropped', () => {
     const c = new LocalCluster({ n: 4 });
     let propose: Uint8Array | undefined;
