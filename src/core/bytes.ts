@@ -38,6 +38,17 @@ const SLAB_BYTES = 8 * 1024;
 let slab = new Uint8Array(SLAB_BYTES);
 let slabUsed = 0;
 
+/**
+ * `bytes` as an array that owns its memory: a copy when it is a view into a larger buffer
+ * (a slab, a received frame), else `bytes` itself. For what is kept for long (decisions,
+ * cached replies): a kept view keeps its whole buffer alive. Copies of ≤ 64 bytes live on
+ * V8's heap, which is cheap.
+ */
+export function detach(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteLength <= 64) return bytes.slice();
+  return bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
 /** A zero-filled array of `length` bytes, from a slab when it pays (see above). */
 export function allocateBytes(length: number): Uint8Array {
   if (length === 0 || length > SLAB_BYTES / 2) return new Uint8Array(length);

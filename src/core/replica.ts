@@ -18,7 +18,7 @@
  * synchronization.ts (STOP/STOPDATA/SYNC), catch-up.ts (DECISION_REQUEST/REPLY).
  */
 import { decodeBatch, decodeMessage, encodeMessage } from './codec.ts';
-import { toHex } from './bytes.ts';
+import { detach, toHex } from './bytes.ts';
 import { MessageType, type Batch, type Checkpoint, type Decision, type Message, type Sync, type ReplicaMessage, type Request, type WriteCertificate } from './messages.ts';
 import type { ReplicaDependencies, ReplicaOptions } from './options.ts';
 import { emptyReady, type CoreEvent, type DurableRecord, type Ready } from './ready.ts';
@@ -275,6 +275,9 @@ export class Replica {
       this.sessions.recordExecuted(request, replies[i]!);
       if (!this.recovering) this.ready.replies.push({ clientId: request.clientId, bytes: replies[i]! });
     });
+    // Kept for up to decisionsKept instances: hold copies, not views into received frames
+    // and slabs (each view would keep its whole buffer alive that long).
+    decision = { cid: decision.cid, regency: decision.regency, value: detach(decision.value), accepts: decision.accepts.map((a) => ({ from: a.from, signature: detach(a.signature) })) };
     this.lastDecided = decision;
     this.lastTimestampMs = batch.timestampMs;
     this.decided.set(decision.cid, decision);

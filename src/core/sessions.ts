@@ -10,7 +10,7 @@
  * - Every collection a client can grow is bounded: `pendingPerClientMax`, `repliesKept`.
  */
 import type { Request } from './messages.ts';
-import { bytesEqual } from './bytes.ts';
+import { bytesEqual, detach } from './bytes.ts';
 import type { SessionRecord } from './checkpoint.ts';
 
 export interface ClientSession {
@@ -172,8 +172,8 @@ export class Sessions {
     s.lastSeq = request.seq;
     // A reply encoded into a shared slab (see allocateBytes) is copied before it is cached:
     // a cached reply can live for as long as its client is idle, and must not keep the
-    // other 8 KiB of its slab alive with it. (A copy of ≤ 64 bytes stays on V8's heap: cheap.)
-    s.replies.set(request.seq, replyBytes.byteLength === replyBytes.buffer.byteLength ? replyBytes : replyBytes.slice());
+    // other 8 KiB of its slab alive with it.
+    s.replies.set(request.seq, detach(replyBytes));
     if (s.replies.size > this.repliesKept) s.replies.delete(s.replies.keys().next().value as number);
     this.dropPendingBelow(request.clientId, request.session, request.seq);
   }

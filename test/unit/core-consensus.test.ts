@@ -171,6 +171,18 @@ describe('Mod-SMaRt normal case', () => {
     }
   });
 
+  it('keeps decisions as copies, not views into received frames or slabs', () => {
+    const c = new LocalCluster({ n: 4 });
+    c.clientSend(req(1, 1));
+    c.run();
+    for (const r of c.replicas) {
+      const d = r.decided.get(0);
+      assert.ok(d);
+      assert.equal(d.value.buffer.byteLength, d.value.byteLength, 'the batch owns its bytes');
+      for (const a of d.accepts) assert.equal(a.signature.buffer.byteLength, a.signature.byteLength, 'each ACCEPT signature owns its bytes');
+    }
+  });
+
   it('a non-leader PROPOSE and a second, different PROPOSE from the leader are dropped', () => {
     const c = new LocalCluster({ n: 4 });
     let propose: Uint8Array | undefined;
