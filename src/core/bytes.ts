@@ -17,6 +17,8 @@ export class DecodeError extends Error {}
  * a large part of its GC; a finished message is copied out at its exact size instead
  * (V8 keeps typed arrays of ≤ 64 bytes on its heap, where they are cheap to allocate).
  * A writer created while another holds the scratch (nested encoding) gets its own buffer.
+ * A writer abandoned by an exception before `finish()` (an encoder bug: out-of-range field)
+ * keeps the scratch: later writers then use their own buffers, slower but still correct.
  */
 const SCRATCH_BYTES = 64 * 1024;
 const scratch = new Uint8Array(SCRATCH_BYTES);
