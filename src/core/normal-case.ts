@@ -102,14 +102,13 @@ export function onPropose(replica: Replica, m: Propose): void {
   if (signed && !batch.requests.every((r) => replica.sessions.hasPending(r) || replica.requestSignatureValid(r))) {
     return replica.drop(from, `invalid PROPOSE for instance ${m.cid}: a request without a valid client signature`);
   }
-  if (!signed && !batch.requests.every((r) => replica.sessions.hasPending(r))) {
-    // Validity: only requests received from their clients are written. Wait for them
-    // (clients send to every replica and retransmit), or for f+1 WRITEs of this value:
-    // at least one is from a correct replica, which received every request from its
-    // client. Without that second way out, a Byzantine client that sends a request to
-    // some replicas only, or two requests under one seq, blocks the instance forever.
-    const missing = new Set<string>();
-    for (const r of batch.requests) if (!replica.sessions.hasPending(r)) missing.add(requestKey(r));
+  // Validity: only requests received from their clients are written. Wait for them
+  // (clients send to every replica and retransmit), or for f+1 WRITEs of this value: at
+  // least one is from a correct replica, which received every request from its client.
+  // Without that second way out, a Byzantine client that sends a request to some
+  // replicas only, or two requests under one seq, blocks the instance forever.
+  const missing = signed ? null : missingRequests(replica, batch);
+  if (missing) {
     round.awaiting = { propose: m, digest, missing };
     writeIfVouched(replica);
     return;
@@ -141,6 +140,13 @@ export function onRequestArrived(replica: Replica, request: Request): void {
   if (!awaiting || !awaiting.missing.delete(requestKey(request)) || awaiting.missing.size > 0) return;
   replica.instance.round.awaiting = null;
   onPropose(replica, awaiting.propose);
+}
+
+/** The keys of the batch's requests this replica has not received from their clients, or null if none. */
+function missingRequests(replica: Replica, batch: Batch): Set<string> | null {
+  let missing: Set<string> | null = null;
+  for (const r of batch.requests) if (!replica.sessions.hasPending(r)) (missing ??= new Set()).add(requestKey(r));
+  return missing;
 }
 
 /** Identifies a request within a batch (a client has one request per session and seq). */
