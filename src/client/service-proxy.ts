@@ -138,7 +138,10 @@ export class ServiceProxy {
   onReplyBytes(replicaId: number, bytes: Uint8Array): void {
     // A reply to a request already answered (or never sent) needs no decoding: ignore it.
     const header = peekReply(bytes);
-    if (header && (header.session !== this.session || !(header.ordered ? this.ordered : this.unordered).has(header.seq))) return;
+    if (header) {
+      if (header.session !== this.session) return this.count('reply for another session');
+      if (!(header.ordered ? this.ordered : this.unordered).has(header.seq)) return;
+    }
     const decoded = decodeMessage(bytes);
     if (!decoded.ok) return this.count(`malformed: ${decoded.reason}`);
     const m = decoded.message;

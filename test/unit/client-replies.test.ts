@@ -55,6 +55,9 @@ describe('client reply handling', () => {
     // Late, and even truncated-after-the-header, replies to an answered request are ignored.
     proxy.onReplyBytes(3, encodeMessage(reply(3, 1, [9])).subarray(0, 30));
     assert.equal(proxy.rejectedReplies.size, 0);
+    // A reply for another session is counted, not decoded.
+    proxy.onReplyBytes(3, encodeMessage(reply(3, 1, [9], 41)));
+    assert.equal(proxy.rejectedReplies.get('reply for another session'), 1);
     // A frame that is not a reply header is still decoded and counted as malformed.
     proxy.onReplyBytes(3, new Uint8Array([200, 1, 2]));
     assert.equal([...proxy.rejectedReplies.keys()].filter((k) => k.startsWith('malformed')).length, 1);
