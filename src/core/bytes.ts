@@ -14,8 +14,8 @@ export class DecodeError extends Error {}
 /**
  * One scratch buffer shared by every writer that finds it free. Why: a fresh 256-byte
  * buffer (and DataView) per encoded message was ≈ 10 % of the core's CPU in profiles and
- * a large part of its GC; a finished message is copied out at its exact size instead
- * (V8 keeps typed arrays of ≤ 64 bytes on its heap, where they are cheap to allocate).
+ * a large part of its GC; a finished message is copied out at its exact size instead,
+ * into a slab (`allocateBytes`, below).
  * A writer created while another holds the scratch (nested encoding) gets its own buffer.
  * A writer abandoned by an exception before `finish()` (an encoder bug: out-of-range field)
  * keeps the scratch: later writers then use their own buffers, slower but still correct.

@@ -332,10 +332,6 @@ function readStopData(r: ByteReader, limits: CodecLimits): StopData {
   return { type: MessageType.STOPDATA, from, regency, lastDecided, writeCertificate, signature };
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-const EMPTY_RESULT = new Uint8Array(0);
-const UNSIGNED_PROOF = { index: 0, leafCount: 1, siblings: [] as Uint8Array[] };
-
 /** A reply authenticated by its channel only: single-leaf proof, all-zero signature. */
 function isUnsignedReply(m: Reply): boolean {
   if (m.proof.index !== 0 || m.proof.leafCount !== 1 || m.proof.siblings.length !== 0 || m.signature.length !== SIGNATURE_BYTES) return false;
@@ -376,28 +372,25 @@ export function decodeMessage(bytes: Uint8Array, limits: CodecLimits = DEFAULT_L
         m = readRequestBody(r, limits);
         break;
       case MessageType.REPLY: {
-        const reply: Mutable<Reply> = {
-          type,
-          replicaId: r.u32('replicaId'),
-          clientId: r.u32('clientId'),
-          session: r.u53('session'),
-          seq: r.u53('seq'),
-          ordered: false,
-          result: EMPTY_RESULT,
-          proof: UNSIGNED_PROOF,
-          signature: EMPTY_RESULT,
-        };
+        const replicaId = r.u32('replicaId');
+        const clientId = r.u32('clientId');
+        const session = r.u53('session');
+        const seq = r.u53('seq');
         const flags = r.u8('flags');
         if (flags > 3) throw new DecodeError(`unknown reply flags ${flags}`);
-        reply.ordered = (flags & 1) === 1;
-        reply.result = r.bytes(limits.resultBytesMax, 'result');
-        if (flags & 2) {
-          reply.proof = { index: 0, leafCount: 1, siblings: [] };
-          reply.signature = new Uint8Array(SIGNATURE_BYTES);
-        } else {
-          reply.proof = readProof(r);
-          reply.signature = r.raw(SIGNATURE_BYTES, 'signature');
-        }
+        const result = r.bytes(limits.resultBytesMax, 'result');
+        const unsigned = (flags & 2) !== 0;
+        const reply: Reply = {
+          type,
+          replicaId,
+          clientId,
+          session,
+          seq,
+          ordered: (flags & 1) === 1,
+          result,
+          proof: unsigned ? { index: 0, leafCount: 1, siblings: [] } : readProof(r),
+          signature: unsigned ? new Uint8Array(SIGNATURE_BYTES) : r.raw(SIGNATURE_BYTES, 'signature'),
+        };
         m = reply;
         break;
       }
