@@ -63,6 +63,15 @@ class LazyDigestEvidence implements ReplyEvidence {
   get resultDigest(): Uint8Array {
     return (this.digest ??= this.hash(this.result));
   }
+  /** The digest if it is already known (computed or given), without computing it. */
+  get knownDigest(): Uint8Array | null {
+    return this.digest;
+  }
+}
+
+/** `evidence`'s result digest if it is already known, else null: lets a copy reuse it instead of hashing again. */
+export function knownDigest(evidence: ReplyEvidence): Uint8Array | null {
+  return evidence instanceof LazyDigestEvidence ? evidence.knownDigest : evidence.resultDigest;
 }
 
 export interface VoteOutcome {

@@ -14,7 +14,7 @@ import { decodeMessage, encodeMessage, peekReply } from '../core/codec.ts';
 import { MessageType, type Reply } from '../core/messages.ts';
 import { byzantineQuorum, correctWitnesses, type View } from '../core/view.ts';
 import { BftError } from './errors.ts';
-import { ReplyVoter, VerifiedRoots, withLazyDigest, type VoteOutcome } from './reply-voter.ts';
+import { ReplyVoter, VerifiedRoots, knownDigest, withLazyDigest, type VoteOutcome } from './reply-voter.ts';
 
 export interface ProxyTransport {
   /** Sends bytes to one replica, best effort (the transport reconnects underneath). */
@@ -254,6 +254,6 @@ function detached(o: VoteOutcome, hash: Hasher): VoteOutcome {
       seq: e.seq,
       ordered: e.ordered,
       signatures: e.signatures.map((s) => ({ replicaId: s.replicaId, signature: s.signature.slice(), proof: { ...s.proof, siblings: s.proof.siblings.map((x) => x.slice()) } })),
-    }, result, hash),
+    }, result, hash, knownDigest(e)),
   };
 }

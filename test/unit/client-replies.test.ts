@@ -6,7 +6,7 @@ import { MessageType, type Reply } from '../../src/core/messages.ts';
 import { makeView } from '../../src/core/view.ts';
 import { sha256 } from '../../src/crypto/ed25519.ts';
 import { ServiceProxy } from '../../src/client/service-proxy.ts';
-import { withLazyDigest } from '../../src/client/reply-voter.ts';
+import { knownDigest, withLazyDigest } from '../../src/client/reply-voter.ts';
 
 const reply = (replicaId: number, seq: number, result: number[], session = 42): Reply => ({
   type: MessageType.REPLY, replicaId, clientId: 7, session, seq, ordered: true,
@@ -32,6 +32,9 @@ describe('client reply handling', () => {
     const expected = createHash('sha256').update(result).digest();
     assert.deepEqual(Buffer.from(e.resultDigest), expected);
     assert.equal(e.resultDigest, e.resultDigest);
+    assert.equal(hashes, 1);
+    assert.equal(knownDigest(withLazyDigest({ clientId: 7, session: 1, seq: 1, ordered: true, signatures: [] }, result, hash)), null, 'not computed yet');
+    assert.deepEqual(Buffer.from(knownDigest(e)!), expected, 'computed once, then known');
     assert.equal(hashes, 1);
     const given = new Uint8Array(32).fill(1);
     assert.equal(withLazyDigest({ clientId: 7, session: 1, seq: 1, ordered: true, signatures: [] }, result, hash, given).resultDigest, given);
