@@ -7,6 +7,12 @@
  * Retransmission keeps a request alive until it is answered even after its caller timed
  * out: replicas execute a client's requests in sequence, so a request abandoned half-way
  * would block every later one.
+ *
+ * Timing is one periodic sweep per proxy (`sweepMs`), not two timers per request: with
+ * thousands of requests in flight, a timer object and closure each lived as long as the
+ * request (40–60 ms at peak), long enough to be copied by every scavenge and promoted to
+ * the old generation, and the benchmark client spent up to twice its CPU per operation in
+ * the collector. A deadline or retransmission therefore fires up to one sweep late.
  */
 import type { Hasher, Signer, Verifier } from '../crypto/signature.ts';
 import { requestSigningMessage } from '../core/signing.ts';
@@ -63,8 +69,11 @@ interface Pending {
   readonly replied: Set<number>;
   resolve: ((o: VoteOutcome) => void) | null;
   reject: ((e: Error) => void) | null;
-  retransmitTimer: unknown;
-  deadlineTimer: unknown;
+  /** The sweep (`ServiceProxy.sweeps`) at which it is resent to replicas that have not replied. */
+  retransmitAtSweep: number;
+  /** The sweep at which its caller gets BFT_TIMEOUT. */
+  readonly deadlineAtSweep: number;
+  readonly timeoutMs: number;
 }
 
 export class ServiceProxy {
@@ -84,6 +93,12 @@ export class ServiceProxy {
   private readonly unordered = new Map<number, Pending>();
   private readonly waiting: (() => void)[] = [];
   private closed = false;
+  /** Period of the sweep that retransmits and times out requests (ms). */
+  private readonly sweepMs: number;
+  /** Sweeps run so far: the proxy's clock for deadlines and retransmissions. */
+  private sweeps = 0;
+  /** The pending sweep timer, or null while nothing is in flight. */
+  private sweepTimer: unknown = null;
   private readonly verifiedRoots = new VerifiedRoots();
   /** Replies dropped, by reason (for diagnostics). */
   readonly rejectedReplies = new Map<string, number>();
@@ -102,6 +117,8 @@ export class ServiceProxy {
     this.unorderedTimeoutMs = options.unorderedTimeoutMs ?? 1000;
     this.outstandingMax = options.outstandingMax ?? 128;
     this.verifyReplies = options.verifyReplies ?? true;
+    // A tenth of the shortest period: deadlines and retransmissions are at most 10 % late.
+    this.sweepMs = Math.max(1, Math.floor(Math.min(this.retransmitMs, this.unorderedTimeoutMs, this.invokeTimeoutMs) / 10));
   }
 
   /**
@@ -158,6 +175,8 @@ export class ServiceProxy {
       for (const [seq, p] of table) this.finish(table, seq, p, null, new BftError('BFT_CLOSED', 'the service proxy closed'));
     }
     for (const w of this.waiting.splice(0)) w();
+    if (this.sweepTimer !== null) this.timers.clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
   }
 
   /** Requests in flight (ordered, unordered). */
@@ -176,13 +195,43 @@ export class ServiceProxy {
         replied: new Set(),
         resolve,
         reject,
-        retransmitTimer: null,
-        deadlineTimer: null,
+        retransmitAtSweep: this.sweepAfter(this.retransmitMs),
+        deadlineAtSweep: this.sweepAfter(timeoutMs),
+        timeoutMs,
       };
       table.set(seq, p);
-      p.deadlineTimer = this.timers.setTimeout(() => this.onDeadline(table, seq, ordered, timeoutMs), timeoutMs);
       this.sendTo(p, this.view.members);
-      this.scheduleRetransmit(table, seq);
+      if (this.sweepTimer === null) this.scheduleSweep();
+    });
+  }
+
+  /** The first sweep at least `ms` from now (the next sweep may come at any time before `sweepMs`). */
+  private sweepAfter(ms: number): number {
+    return this.sweeps + Math.ceil(ms / this.sweepMs) + 1;
+  }
+
+  private scheduleSweep(): void {
+    this.sweepTimer = this.timers.setTimeout(() => this.sweep(), this.sweepMs);
+  }
+
+  /** Times out and retransmits what is due; runs while anything is in flight. */
+  private sweep(): void {
+    this.sweepTimer = null;
+    if (this.closed) return;
+    const now = ++this.sweeps;
+    this.sweepTable(this.ordered, true, now);
+    this.sweepTable(this.unordered, false, now);
+    if (this.ordered.size + this.unordered.size > 0) this.scheduleSweep();
+  }
+
+  private sweepTable(table: Map<number, Pending>, ordered: boolean, now: number): void {
+    // forEach, not for-of: no [key, value] pair allocated per request per sweep.
+    table.forEach((p, seq) => {
+      if (p.reject && now >= p.deadlineAtSweep) this.onDeadline(table, seq, p, ordered);
+      if (table.get(seq) === p && now >= p.retransmitAtSweep) {
+        this.sendTo(p, this.view.members);
+        p.retransmitAtSweep = this.sweepAfter(this.retransmitMs);
+      }
     });
   }
 
@@ -190,22 +239,11 @@ export class ServiceProxy {
     for (const id of replicas) if (!p.replied.has(id)) this.deps.transport.send(id, p.bytes);
   }
 
-  private scheduleRetransmit(table: Map<number, Pending>, seq: number): void {
-    const p = table.get(seq);
-    if (!p || this.closed) return;
-    p.retransmitTimer = this.timers.setTimeout(() => {
-      if (table.get(seq) !== p) return;
-      this.sendTo(p, this.view.members);
-      this.scheduleRetransmit(table, seq);
-    }, this.retransmitMs);
-  }
-
-  private onDeadline(table: Map<number, Pending>, seq: number, ordered: boolean, timeoutMs: number): void {
-    const p = table.get(seq);
-    if (!p || !p.reject) return;
+  private onDeadline(table: Map<number, Pending>, seq: number, p: Pending, ordered: boolean): void {
     const reject = p.reject;
+    if (!reject) return;
     p.resolve = p.reject = null;
-    const err = new BftError('BFT_TIMEOUT', `no ${ordered ? 'f+1' : 'quorum of'} matching replies within ${timeoutMs} ms (${p.voter.replies} replies)`);
+    const err = new BftError('BFT_TIMEOUT', `no ${ordered ? 'f+1' : 'quorum of'} matching replies within ${p.timeoutMs} ms (${p.voter.replies} replies)`);
     // An ordered request stays in the table and keeps being retransmitted: later
     // requests of this client cannot execute before it.
     if (!ordered) this.finish(table, seq, p, null, null);
@@ -226,8 +264,6 @@ export class ServiceProxy {
 
   private finish(table: Map<number, Pending>, seq: number, p: Pending, outcome: VoteOutcome | null, error: Error | null): void {
     table.delete(seq);
-    this.timers.clearTimeout(p.retransmitTimer);
-    this.timers.clearTimeout(p.deadlineTimer);
     if (outcome && p.resolve) p.resolve(detached(outcome, this.deps.hash));
     else if (error && p.reject) p.reject(error);
     p.resolve = p.reject = null;
