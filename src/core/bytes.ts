@@ -41,14 +41,17 @@ let slab = new Uint8Array(SLAB_BYTES);
 let slabUsed = 0;
 
 /**
- * `bytes` as an array that owns its memory: a copy when it is a view into a larger buffer
- * (a slab, a received frame), else `bytes` itself. For what is kept for long (decisions,
- * cached replies): a kept view keeps its whole buffer alive. Copies of ≤ 64 bytes live on
- * V8's heap, which is cheap.
+ * `bytes` as an array that does not keep much more than itself alive: a copy when it is a
+ * small view into a larger buffer (a slab, a received frame), else `bytes` itself. For what
+ * is kept for long (decisions, cached replies): a kept view keeps its whole buffer alive.
+ * A view that covers at least half of its buffer (a large batch in the frame it came in) is
+ * kept as it is: copying it would cost more than the memory it pins. Copies of ≤ 64 bytes
+ * live on V8's heap, which is cheap. Callers pass bytes nobody writes to afterwards (frames
+ * and encoder outputs are never reused).
  */
 export function detach(bytes: Uint8Array): Uint8Array {
   if (bytes.byteLength <= 64) return bytes.slice();
-  return bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+  return bytes.byteLength * 2 >= bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 /** A zero-filled array of `length` bytes, from a slab when it pays (see above). */

@@ -92,7 +92,7 @@ export function onPropose(replica: Replica, m: Propose): void {
   const decoded = decodeBatch(m.value, replica.options.limits);
   if (!decoded.ok) return replica.drop(from, `PROPOSE: ${decoded.reason}`);
   const batch = decoded.message;
-  replica.instance.values.set(digestHex, { value: m.value, batch });
+  replica.instance.values.set(digestHex, { value: m.value, digest, batch });
   const cid = replica.instance.cid;
   tryDecide(replica); // ACCEPTs may have arrived before the value
   if (replica.instance.cid !== cid) return;
@@ -240,7 +240,7 @@ function tryAccept(replica: Replica): void {
   inst.writeCertificate = { cid: inst.cid, regency: round.regency, value: value.value, writes };
   round.acceptSent = true;
   persistVotes(replica);
-  replica.broadcast(signedVote(replica, MessageType.ACCEPT, inst.cid, round.regency, replica.deps.hash(value.value)));
+  replica.broadcast(signedVote(replica, MessageType.ACCEPT, inst.cid, round.regency, value.digest));
 }
 
 /** Decides when a quorum of ACCEPTs matches a value we hold (even one we did not validate: a quorum did). */
@@ -257,7 +257,7 @@ export function tryDecide(replica: Replica): void {
     if (!held) return; // decided elsewhere on a value we never received: catch-up fetches it
     const accepts = quorumOf(replica, round.accepts, hex, replica.quorum, 'ACCEPT');
     if (!accepts) return; // a forged ACCEPT was removed: wait for another
-    replica.executeDecision({ cid: inst.cid, regency: round.regency, value: held.value, accepts }, held.batch);
+    replica.executeDecision({ cid: inst.cid, regency: round.regency, value: held.value, accepts }, held.batch, held.digest);
     replica.replayHeld();
     proposeIfLeader(replica);
     return;

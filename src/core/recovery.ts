@@ -78,8 +78,9 @@ function restoreVotes(replica: Replica, v: VoteState): void {
   if (v.written) {
     const batch = decodeBatch(v.written, replica.options.limits);
     if (batch.ok) {
-      const hex = toHex(replica.deps.hash(v.written));
-      inst.values.set(hex, { value: v.written, batch: batch.message });
+      const digest = replica.deps.hash(v.written);
+      const hex = toHex(digest);
+      inst.values.set(hex, { value: v.written, digest, batch: batch.message });
       round.proposalDigest = hex;
       round.writeSent = true;
     }

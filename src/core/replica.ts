@@ -42,11 +42,18 @@ export type ReplicaInput =
   /** The host's clock (ms); time only moves forward. */
   | { readonly type: 'tick'; readonly nowMs: number };
 
+/** A proposed value held for the current instance: its bytes, SHA-256 digest and decoded batch. */
+export interface HeldValue {
+  readonly value: Uint8Array;
+  readonly digest: Uint8Array;
+  readonly batch: Batch;
+}
+
 /** State of the consensus instance currently being decided (cid = lastDecidedCid + 1). */
 export interface InstanceState {
   readonly cid: number;
   /** Values seen for this instance, by digest hex (from PROPOSE or SYNC), validated or not. */
-  readonly values: Map<string, { value: Uint8Array; batch: Batch }>;
+  readonly values: Map<string, HeldValue>;
   /** The highest-regency write certificate obtained for this instance (survives regency changes). */
   writeCertificate: WriteCertificate | null;
   /** Per-regency voting state; replaced when the regency changes. */
@@ -260,8 +267,9 @@ export class Replica {
   /**
    * Executes a decided instance (cid must be lastDecidedCid + 1), replies to clients,
    * and moves on to the next instance. Called only with a valid decision.
+   * @param digest SHA-256 of `decision.value` when the caller already has it (else computed).
    */
-  executeDecision(decision: Decision, batch: Batch): void {
+  executeDecision(decision: Decision, batch: Batch, digest: Uint8Array | null = null): void {
     if (decision.cid !== this.instance.cid) throw new Error(`bug: executing cid ${decision.cid} while at ${this.instance.cid}`);
     const invalid = this.sessions.checkSequence(batch.requests);
     // A decided batch was validated by at least f+1 correct replicas against the same
@@ -285,7 +293,7 @@ export class Replica {
     this.persist({ kind: 'decision', decision });
     this.failedRegencies = 0;
     this.lastProgressMs = this.nowMs;
-    this.emit({ type: 'decided', cid: decision.cid, regency: decision.regency, requests: batch.requests.length, digestHex: toHex(this.deps.hash(decision.value)) });
+    this.emit({ type: 'decided', cid: decision.cid, regency: decision.regency, requests: batch.requests.length, digestHex: toHex(digest ?? this.deps.hash(decision.value)) });
     this.instance = this.newInstance(decision.cid + 1);
     if (isCheckpointCid(this, decision.cid)) {
       takeCheckpoint(this, decision.cid);

@@ -247,7 +247,7 @@ function startSyncedRound(replica: Replica, m: Sync, bound: boolean): void {
   // A bound value carries a write certificate: f+1 correct replicas validated it against
   // this same state, so it is written without waiting for its requests.
   const digest = replica.deps.hash(m.value);
-  inst.values.set(toHex(digest), { value: m.value, batch: replica.decodeDecidedValue(m.value) });
+  inst.values.set(toHex(digest), { value: m.value, digest, batch: replica.decodeDecidedValue(m.value) });
   writeValue(replica, digest);
   tryDecide(replica);
 }
