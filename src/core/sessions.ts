@@ -165,7 +165,8 @@ export class Sessions {
   /** Marks `request` executed with `replyBytes`; drops it from pending. */
   recordExecuted(request: Request, replyBytes: Uint8Array): void {
     let s = this.sessions.get(request.clientId);
-    if (!s || request.session !== s.session) {
+    const newSession = !s || request.session !== s.session;
+    if (!s || newSession) {
       s = { session: request.session, lastSeq: 0, replies: new Map() };
       this.sessions.set(request.clientId, s);
     }
@@ -175,7 +176,20 @@ export class Sessions {
     // other 8 KiB of its slab alive with it.
     s.replies.set(request.seq, detach(replyBytes));
     if (s.replies.size > this.repliesKept) s.replies.delete(s.replies.keys().next().value as number);
-    this.dropPendingBelow(request.clientId, request.session, request.seq);
+    if (newSession) {
+      this.dropPendingBelow(request.clientId, request.session, request.seq);
+      return;
+    }
+    // Within a session, the executed request is the only pending one at or below its seq:
+    // every earlier seq was dropped when it executed, `admit` refuses seqs at or below
+    // lastSeq and older sessions, and `restore` drops what a checkpoint overtook. So there
+    // is no need to scan the client's whole window (which made execution quadratic in it).
+    const mine = this.pending.get(request.clientId);
+    const p = mine?.get(request.seq);
+    if (!mine || !p || p.request.session !== request.session) return;
+    mine.delete(request.seq);
+    this.pendingCount--;
+    if (mine.size === 0) this.pending.delete(request.clientId);
   }
 
   /** Drops a client's pending requests from sessions older than `session`, or with seq <= `seq` in it. */
