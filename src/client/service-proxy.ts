@@ -9,10 +9,9 @@
  * would block every later one.
  *
  * Timing is one periodic sweep per proxy (`sweepMs`), not two timers per request: with
- * thousands of requests in flight, a timer object and closure each lived as long as the
- * request (40–60 ms at peak), long enough to be copied by every scavenge and promoted to
- * the old generation, and the benchmark client spent up to twice its CPU per operation in
- * the collector. A deadline or retransmission therefore fires up to one sweep late.
+ * about a thousand requests in flight, each request's two Timeout objects and closures
+ * lived as long as the request (40–60 ms at peak), long enough to be copied by scavenges
+ * and promoted. A deadline or retransmission therefore fires up to one sweep late.
  */
 import type { Hasher, Signer, Verifier } from '../crypto/signature.ts';
 import { requestSigningMessage } from '../core/signing.ts';

@@ -34,9 +34,11 @@ describe('planted bugs are caught', () => {
     assert.equal(safetyFailure(clean.violations), undefined);
   });
 
-  it('a leader change that forgets written values: a safety checker fails within 60 seeds', async () => {
+  it('a leader change that forgets written values: a safety checker fails within 150 seeds', async () => {
     // An adversarial network that loses half the ACCEPTs leaves values decided by some
-    // replicas only — exactly what a new leader must not forget.
+    // replicas only — exactly what a new leader must not forget. About one seed in 35 to 40
+    // catches it (1..150 at commit fd92b4d: 79, 84, 111, 147; at e61df30: 10 and 45 in 1..100),
+    // so the bound leaves room for the seeds to shift when timing in the simulator changes.
     const generate = {
       plantedBugs: { forgetWriteCertificates: true },
       n: 4,
@@ -45,8 +47,8 @@ describe('planted bugs are caught', () => {
       recovery: false,
       targetedLoss: { type: MessageType.ACCEPT, p: 0.5 },
     } as const;
-    const caught = await firstCaught(generate, 60);
-    assert.ok(caught, 'no safety checker fired in 60 seeds');
+    const caught = await firstCaught(generate, 150);
+    assert.ok(caught, 'no safety checker fired in 150 seeds');
     const clean = await runSeed(caught.seed, { ...generate, plantedBugs: {} });
     assert.equal(safetyFailure(clean.violations), undefined);
   });
