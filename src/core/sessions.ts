@@ -164,12 +164,10 @@ export class Sessions {
 
   /** Marks `request` executed with `replyBytes`; drops it from pending. */
   recordExecuted(request: Request, replyBytes: Uint8Array): void {
-    let s = this.sessions.get(request.clientId);
-    const newSession = !s || request.session !== s.session;
-    if (!s || newSession) {
-      s = { session: request.session, lastSeq: 0, replies: new Map() };
-      this.sessions.set(request.clientId, s);
-    }
+    const previous = this.sessions.get(request.clientId);
+    const newSession = previous === undefined || request.session !== previous.session;
+    const s: ClientSession = newSession ? { session: request.session, lastSeq: 0, replies: new Map() } : previous;
+    if (newSession) this.sessions.set(request.clientId, s);
     s.lastSeq = request.seq;
     // A reply encoded into a shared slab (see allocateBytes) is copied before it is cached:
     // a cached reply can live for as long as its client is idle, and must not keep the
