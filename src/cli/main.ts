@@ -2,6 +2,7 @@
  * The `bulwark` command line. commander is used for parsing (fast start, the most used
  * Node CLI parser); each command lives in its own file.
  */
+import './v8-flags.ts'; // first: V8 settings must be in place before any hot code runs
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour } from './byzantine-replica.ts';
 
