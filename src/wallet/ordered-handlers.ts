@@ -9,7 +9,6 @@
  *    credited balance (BALANCE_OVERFLOW).
  * A failed check changes nothing.
  */
-import type { KeyObject } from 'node:crypto';
 import { ed25519PublicKeyFromRaw } from '../crypto/ed25519.ts';
 import { BALANCE_MAX } from './amount.ts';
 import { walletError } from './errors.ts';
@@ -27,24 +26,23 @@ export function onRegister(state: WalletState, request: ParsedRegister, position
   if (state.account(request.accountId) !== undefined) {
     return failure(walletError('ACCOUNT_EXISTS', `account ${request.accountId} already exists`, 'accountId'));
   }
-  let key: KeyObject;
   try {
-    key = ed25519PublicKeyFromRaw(request.publicKeyRaw);
+    ed25519PublicKeyFromRaw(request.publicKeyRaw); // rejects what is not an Ed25519 key encoding
   } catch {
     return failure(walletError('INVALID_PUBLIC_KEY', 'publicKey is not an Ed25519 public key', 'publicKey'));
   }
   const signed = registerSigningMessage(request.accountId, request.publicKey);
-  if (!verifySignature(key, signed, request.signature)) {
+  if (!verifySignature(request.publicKeyRaw, signed, request.signature)) {
     return failure(walletError('BAD_SIGNATURE', 'signature does not verify under publicKey', 'signature'));
   }
-  return success({ entry: state.register(request.accountId, request.publicKeyRaw, position, key) });
+  return success({ entry: state.register(request.accountId, request.publicKeyRaw, position) });
 }
 
 /**
  * Credits an account; authorised by the issuer's signature.
  * Errors: UNKNOWN_ACCOUNT, BAD_SIGNATURE, REPLAYED_REQUEST, BALANCE_OVERFLOW.
  */
-export function onDeposit(state: WalletState, issuerKey: KeyObject, request: ParsedDeposit, position: EntryPosition): Outcome<DepositValue> {
+export function onDeposit(state: WalletState, issuerKey: Uint8Array, request: ParsedDeposit, position: EntryPosition): Outcome<DepositValue> {
   const account = state.account(request.accountId);
   if (account === undefined) return failure(unknownAccount(request.accountId, 'accountId'));
   const signed = depositSigningMessage(request.accountId, request.amount, request.nonce);
@@ -73,7 +71,7 @@ export function onTransfer(state: WalletState, request: ParsedTransfer, position
   const payee = state.account(request.to);
   if (payee === undefined) return failure(unknownAccount(request.to, 'to'));
   const signed = transferSigningMessage(request.from, request.to, request.amount, request.nonce);
-  if (!verifySignature(state.ownerKey(payer), signed, request.signature)) {
+  if (!verifySignature(payer.publicKeyRaw, signed, request.signature)) {
     return failure(walletError('BAD_SIGNATURE', `signature does not verify under the key of ${payer.accountId}`, 'signature'));
   }
   if (request.nonce <= payer.lastTransferNonce) {

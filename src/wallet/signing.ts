@@ -9,7 +9,7 @@
  * canonical decimals), so one message has exactly one reading. No JSON: its key order
  * and escaping would make the signed bytes depend on the encoder.
  */
-import { verify, type KeyObject } from 'node:crypto';
+import { ed25519Verify } from '../crypto/ed25519.ts';
 
 /** Domain-separation prefix (first line) of every wallet signing message. */
 export const SIGNING_DOMAIN = 'bulwark-wallet/v1';
@@ -55,12 +55,10 @@ export function transferSigningMessage(from: string, to: string, amount: bigint 
   return message(['transfer', from, to, amountText(amount), String(nonce)]);
 }
 
-/** Verifies an Ed25519 signature; false (never a throw) for a wrong-length or bad signature. */
-export function verifySignature(publicKey: KeyObject, signedMessage: Uint8Array, signature: Uint8Array): boolean {
-  if (signature.length !== SIGNATURE_BYTES) return false;
-  try {
-    return verify(null, signedMessage, publicKey, signature);
-  } catch {
-    return false;
-  }
+/**
+ * Verifies an Ed25519 signature under a raw 32-byte public key; false (never a throw) for a
+ * wrong-length key or signature, or a bad signature.
+ */
+export function verifySignature(publicKeyRaw: Uint8Array, signedMessage: Uint8Array, signature: Uint8Array): boolean {
+  return ed25519Verify(publicKeyRaw, signedMessage, signature);
 }

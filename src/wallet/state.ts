@@ -23,8 +23,6 @@
  * `entryAt` builds the public LedgerEntry object on demand (a page is at most
  * PAGE_LIMIT_MAX entries, so building them per read is cheap).
  */
-import type { KeyObject } from 'node:crypto';
-import { ed25519PublicKeyFromRaw } from '../crypto/ed25519.ts';
 import { BALANCE_MAX, isValidAmount } from './amount.ts';
 import { encodeBase64Url } from './base64url.ts';
 import { isAccountId } from './limits.ts';
@@ -69,13 +67,6 @@ function isCount(value: number): boolean {
 function isNonce(value: number): boolean {
   return Number.isSafeInteger(value) && value > 0;
 }
-
-/**
- * Parsed owner keys kept at most (an LRU). A parsed Ed25519 KeyObject costs ≈ 1.3 KB of native
- * memory here, so one per account would be ≈ 1.3 GB at a million accounts; a miss costs one
- * JWK import (≈ 18 µs, against ≈ 130 µs for the verification it serves).
- */
-export const OWNER_KEYS_CACHED_MAX = 65_536;
 
 /**
  * Most entries the ledger holds: entry indices and account numbers (0..2^32 − 2) fit the
@@ -158,8 +149,6 @@ export class WalletState {
   private readonly accounts = new Map<string, Account>();
   /** The same accounts by number (register order). */
   private readonly accountsByNumber: Account[] = [];
-  /** Recently used owner keys, least recently used first (see OWNER_KEYS_CACHED_MAX). */
-  private readonly ownerKeys = new Map<Account, KeyObject>();
   /** The ledger: entry i is at offset `i & CHUNK_MASK` of chunk `i >>> CHUNK_SHIFT`. */
   private readonly chunks: LedgerChunk[] = [];
   private length = 0;
@@ -229,26 +218,11 @@ export class WalletState {
     return previous === NONE ? undefined : previous;
   }
 
-  /** The account owner's key as a KeyObject (parsed on first use, kept while recently used). Throws only if the stored key is not 32 bytes (a bug). */
-  ownerKey(account: Account): KeyObject {
-    let key = this.ownerKeys.get(account);
-    if (key) this.ownerKeys.delete(account); // re-inserted below: most recently used
-    else key = ed25519PublicKeyFromRaw(account.publicKeyRaw);
-    this.cacheOwnerKey(account, key);
-    return key;
-  }
-
-  private cacheOwnerKey(account: Account, key: KeyObject): void {
-    this.ownerKeys.set(account, key);
-    if (this.ownerKeys.size > OWNER_KEYS_CACHED_MAX) this.ownerKeys.delete(this.ownerKeys.keys().next().value as Account);
-  }
-
   /**
    * Appends a register entry and creates the account with balance 0.
-   * @param keyObject the already-parsed key, if the caller has it (saves parsing it again).
    * @throws Error if the id is malformed or taken, the key is not 32 bytes, or the ledger is full.
    */
-  register(accountId: string, publicKeyRaw: Uint8Array, position: EntryPosition, keyObject?: KeyObject): RegisterEntry {
+  register(accountId: string, publicKeyRaw: Uint8Array, position: EntryPosition): RegisterEntry {
     check(isAccountId(accountId), `malformed account id ${JSON.stringify(accountId)}`);
     check(!this.accounts.has(accountId), `account ${accountId} registered twice`);
     check(publicKeyRaw.length === PUBLIC_KEY_BYTES, `public key of ${accountId} is ${publicKeyRaw.length} bytes`);
@@ -267,7 +241,6 @@ export class WalletState {
     };
     this.accounts.set(accountId, account);
     this.accountsByNumber.push(account);
-    if (keyObject) this.cacheOwnerKey(account, keyObject);
     this.append({ type: REGISTER, account, payee: undefined, amount: 0n, nonce: 0, position }, NONE, NONE);
     return this.entryAt(index) as RegisterEntry;
   }

@@ -4,7 +4,6 @@
  * `context.timestampMs`), no randomness, and reply/snapshot bytes never depend on
  * Map or object-key iteration order.
  */
-import type { KeyObject } from 'node:crypto';
 import type { ExecutionContext, ReplicatedService, UnorderedContext } from '../core/service.ts';
 import { ed25519PublicKeyFromRaw } from '../crypto/ed25519.ts';
 import { walletError } from './errors.ts';
@@ -21,12 +20,13 @@ export interface WalletServiceOptions {
 }
 
 export class WalletService implements ReplicatedService {
-  private readonly issuerKey: KeyObject;
+  private readonly issuerKey: Uint8Array;
   private state = new WalletState();
 
   /** @throws Error if `issuerPublicKey` is not a 32-byte Ed25519 key (a configuration error). */
   constructor(options: WalletServiceOptions) {
-    this.issuerKey = ed25519PublicKeyFromRaw(options.issuerPublicKey);
+    ed25519PublicKeyFromRaw(options.issuerPublicKey); // throws if it is not an Ed25519 key
+    this.issuerKey = Uint8Array.from(options.issuerPublicKey);
   }
 
   /**
