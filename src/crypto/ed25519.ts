@@ -29,18 +29,51 @@ export function ed25519Verify(publicKeyRaw: Uint8Array, message: Uint8Array, sig
   return sodium.crypto_sign_verify_detached(signature, message, publicKeyRaw);
 }
 
+/**
+ * libsodium secret keys already derived from a KeyObject: clients build a signer per signature
+ * from the same key (`wallet/client-ops.ts`), and the export is ≈ 60 µs, twice a signature.
+ */
+const secretKeys = new WeakMap<KeyObject, Buffer>();
+
+/** DER prefixes of Ed25519 keys (RFC 8410): PKCS#8 before the 32-byte seed, SPKI before the public key. */
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/**
+ * The 32-byte seed of an Ed25519 private KeyObject, from its PKCS#8 DER. Not from its JWK:
+ * in Node 20 a JWK export of a key made by `generateKeyPairSync` can deadlock (the export
+ * holds the key's mutex while allocating, and a garbage collection inside it runs the
+ * key-generation job's destructor, which takes the same mutex); the DER export does not.
+ */
+function ed25519SeedOf(key: KeyObject): Buffer {
+  const der = key.export({ format: 'der', type: 'pkcs8' });
+  if (der.length !== PKCS8_ED25519_PREFIX.length + 32 || !der.subarray(0, PKCS8_ED25519_PREFIX.length).equals(PKCS8_ED25519_PREFIX)) {
+    throw new Error(`unexpected PKCS#8 encoding of an Ed25519 key (${der.length} bytes)`);
+  }
+  return der.subarray(PKCS8_ED25519_PREFIX.length);
+}
+
 /** Signs with an Ed25519 private key given as PEM (PKCS#8) or a KeyObject. */
 export class Ed25519Signer implements Signer {
-  /** libsodium's 64-byte secret key (seed ‖ public key), in guarded memory (sodium_malloc). */
+  /**
+   * libsodium's 64-byte secret key (seed ‖ public key). An ordinary Buffer, not sodium_malloc's
+   * locked memory: each of those mlocks pages against RLIMIT_MEMLOCK (8 MiB here) and the
+   * binding aborts the process when that runs out (≈ 16 000 keys), which a client signing with
+   * many keys would hit.
+   */
   private readonly secretKey: Buffer;
   constructor(privateKey: string | KeyObject) {
     const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
     if (key.asymmetricKeyType !== 'ed25519') throw new Error(`expected an Ed25519 private key, got ${key.asymmetricKeyType}`);
-    const seed = Buffer.from(key.export({ format: 'jwk' }).d!, 'base64url');
-    const publicKey = Buffer.alloc(sodium.crypto_sign_PUBLICKEYBYTES);
-    this.secretKey = sodium.sodium_malloc(sodium.crypto_sign_SECRETKEYBYTES);
-    sodium.crypto_sign_seed_keypair(publicKey, this.secretKey, seed);
-    sodium.sodium_memzero(seed);
+    let secretKey = secretKeys.get(key);
+    if (secretKey === undefined) {
+      const seed = ed25519SeedOf(key);
+      secretKey = Buffer.alloc(sodium.crypto_sign_SECRETKEYBYTES);
+      sodium.crypto_sign_seed_keypair(Buffer.alloc(sodium.crypto_sign_PUBLICKEYBYTES), secretKey, seed);
+      seed.fill(0);
+      secretKeys.set(key, secretKey);
+    }
+    this.secretKey = secretKey;
   }
   /** @returns a 64-byte signature: a Buffer that owns its memory (not a view into Node's pool, which a kept signature would pin). */
   sign(message: Uint8Array): Uint8Array {
@@ -79,9 +112,13 @@ export function ed25519PublicKeyFromRaw(raw: Uint8Array): KeyObject {
   const x = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url');
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
 }
-/** The raw 32 bytes of an Ed25519 public KeyObject (the JWK's `x`). */
+/** The raw 32 bytes of an Ed25519 public KeyObject, from its SPKI DER (not its JWK: see ed25519SeedOf). */
 export function ed25519PublicKeyToRaw(key: KeyObject): Uint8Array {
-  return Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url');
+  const der = key.export({ format: 'der', type: 'spki' });
+  if (der.length !== SPKI_ED25519_PREFIX.length + 32 || !der.subarray(0, SPKI_ED25519_PREFIX.length).equals(SPKI_ED25519_PREFIX)) {
+    throw new Error(`unexpected SPKI encoding of an Ed25519 key (${der.length} bytes)`);
+  }
+  return der.subarray(SPKI_ED25519_PREFIX.length);
 }
 export function generateEd25519(): { privateKey: KeyObject; publicKey: KeyObject } {
   return generateKeyPairSync('ed25519');

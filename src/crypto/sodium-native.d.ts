@@ -12,8 +12,6 @@ declare module 'sodium-native' {
     crypto_sign_seed_keypair(publicKey: Uint8Array, secretKey: Uint8Array, seed: Uint8Array): void;
     crypto_sign_detached(signature: Uint8Array, message: Uint8Array, secretKey: Uint8Array): void;
     crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
-    sodium_malloc(size: number): Buffer;
-    sodium_memzero(buffer: Uint8Array): void;
   };
   export default sodium;
 }
