@@ -75,8 +75,10 @@ export class ByteWriter {
 
   /** `initialBytes`: the expected size; an own buffer of this size is used when it exceeds the scratch or the scratch is taken. */
   constructor(initialBytes = 256) {
-    // A writer that will outgrow the scratch starts with its own buffer of the expected size.
-    this.shared = !scratchBusy && initialBytes <= SCRATCH_BYTES;
+    // A writer expected to pass a slab's share (bulk: a batch, a PROPOSE) starts with its own
+    // buffer of the expected size, which `finish` returns without copying; smaller ones use
+    // the scratch and are copied out at their exact size.
+    this.shared = !scratchBusy && initialBytes <= SLAB_BYTES / 2;
     if (this.shared) {
       scratchBusy = true;
       this.buf = scratch;

@@ -70,6 +70,11 @@ function writeRequestBody(w: ByteWriter, r: Request): void {
   if (r.signature) w.raw(r.signature);
 }
 
+/** Exact encoded size of `writeRequestBody(r)`, bytes. */
+function requestBodyBytes(r: Request): number {
+  return 25 + r.payload.length + (r.signature ? SIGNATURE_BYTES : 0);
+}
+
 function writeVotes(w: ByteWriter, votes: readonly SignedVote[]): void {
   w.u32(votes.length);
   for (const v of votes) w.u32(v.from).raw(v.signature);
@@ -187,14 +192,40 @@ export function syncSignedBytes(m: Omit<Sync, 'signature' | 'type'>): Uint8Array
 
 /** Canonical batch bytes: the value a consensus instance decides and its digest covers. */
 export function encodeBatch(batch: Batch): Uint8Array {
-  const w = new ByteWriter(64 + batch.requests.length * 64);
+  // Sized exactly: a writer that starts small doubles and copies its way up to the batch
+  // (≈ 4 % of the leader's CPU at 1 KiB requests), and one past the scratch is returned
+  // without a copy.
+  let size = 12;
+  for (const r of batch.requests) size += requestBodyBytes(r);
+  const w = new ByteWriter(size);
   w.u53(batch.timestampMs).u32(batch.requests.length);
   for (const r of batch.requests) writeRequestBody(w, r);
   return w.finish();
 }
 
+/** A message's encoded size or a little more, for the messages that carry bulk bytes; 256 for the rest. */
+function encodedBytesHint(m: Message): number {
+  switch (m.type) {
+    case MessageType.REQUEST:
+      return 1 + requestBodyBytes(m);
+    case MessageType.REPLY:
+      return 128 + m.result.length + 32 * m.proof.siblings.length;
+    case MessageType.PROPOSE:
+      return 32 + m.value.length;
+    case MessageType.STATE_CHUNK:
+      return 64 + m.bytes.length;
+    case MessageType.DECISION_REPLY: {
+      let size = 32;
+      for (const d of m.decisions) size += 32 + d.value.length + 68 * d.accepts.length;
+      return size;
+    }
+    default:
+      return 256;
+  }
+}
+
 export function encodeMessage(m: Message): Uint8Array {
-  const w = new ByteWriter();
+  const w = new ByteWriter(encodedBytesHint(m));
   switch (m.type) {
     case MessageType.REQUEST:
       w.u8(m.type);
