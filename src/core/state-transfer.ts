@@ -104,11 +104,19 @@ function requestChunk(replica: Replica): void {
   replica.sendTo([f.source], { type: MessageType.STATE_CHUNK_REQUEST, from: replica.id, cid: f.cid, index: f.nextIndex });
 }
 
-/** STATE_REQUEST: answer with our stable checkpoint's signed report. */
+/** STATE_REQUEST: answer with the signed reports of our stable checkpoint and of every newer one we took. */
 export function onStateRequest(replica: Replica, m: StateRequest): void {
   const stable = replica.stableCheckpoint;
   if (!stable) return replica.drop(`replica ${m.from}`, 'STATE_REQUEST: no stable checkpoint here yet');
+  // Our stable report, then those of the newer checkpoints we took (oldest first: the
+  // requester keeps each replica's latest offer). Why the newer ones: replicas can differ in
+  // which checkpoint they saw become stable (a lost report is not resent), and a requester
+  // needs f+1 matching offers; offering only the stable one left r0 at 19 and r2 at 15 with
+  // nobody to match either (sim seed 445). A newer checkpoint is as good an offer: f+1
+  // matching signed reports still vouch for its digest.
   replica.sendTo([m.from], stable.report);
+  const newer = [...replica.checkpoints.values()].filter((c) => c.cid > stable.cid).sort((a, b) => a.cid - b.cid);
+  for (const c of newer) replica.sendTo([m.from], c.report);
 }
 
 /** STATE_CHUNK_REQUEST: serve one chunk of a checkpoint we hold. */

@@ -18,6 +18,7 @@ import { runSeed } from '../../src/sim/run.ts';
 /** Regression seeds, with the generator options that reproduce them and a fingerprint of the configuration they produced when found. */
 const SEEDS = {
   laggingLeaderTimestamp: { seed: 186, generate: { n: 4, byzantineClients: false, stopLoss: false, recovery: false, signedRequests: false } as GenerateOptions, fingerprint: '60811faf9c18eddc' },
+  stateOffersDisagree: { seed: 445, generate: {} as GenerateOptions, fingerprint: '83f6cf6b17c51470' },
 };
 
 const fingerprint = (seed: number, generate: GenerateOptions): string => createHash('sha256').update(JSON.stringify(generateConfig(seed, generate))).digest('hex').slice(0, 16);
@@ -190,6 +191,19 @@ describe('core bugs found by the simulator', () => {
       const drops = c.events.filter((e) => e.replica === 0 && e.event.type === 'dropped').map((e) => e.event as { from: string; reason: string });
       assert.ok(drops.length > 0, 'the forwarded SYNC is refused');
       assert.deepEqual(drops.map((d) => d.from), drops.map(() => 'replica 1'));
+    },
+  );
+
+  it(
+    'state-offers-disagree: a lagging replica transfers state although its peers saw different checkpoints become stable',
+    // Found by a sweep of seeds 300..449 in the fifth session; fixed by answering STATE_REQUEST
+    // with the reports of the newer checkpoints too. r3, cut off at instance 11, asked for state:
+    // r0 offered its stable checkpoint 19, r2 its stable 15 (it never saw 19's quorum), r1 had
+    // restarted with nothing, so no checkpoint had f+1 offers and r3 stayed behind for good.
+    async () => {
+      const { seed, generate } = SEEDS.stateOffersDisagree;
+      const r = await runSeed(seed, generate);
+      assert.deepEqual(r.violations, []);
     },
   );
 });
