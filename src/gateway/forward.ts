@@ -14,8 +14,9 @@ import { decodeWalletResult, walletErrorProblem } from './wallet-result.ts';
 /** Seconds a client should wait before retrying after a 503 (Retry-After). */
 const RETRY_AFTER_SECONDS = '1';
 
+/** A voted success: the value as JSON text (the replicas' own bytes when they are in the wallet's form) and the evidence for it. */
 export interface Forwarded {
-  data: unknown;
+  dataJson: string;
   evidence: ResponseEvidence;
 }
 
@@ -63,7 +64,7 @@ export class Forwarder {
     const result = decodeWalletResult(reply.result);
     const evidence = responseEvidence(reply);
     if (!result.ok) throw walletErrorProblem(result.error, evidence);
-    return { data: result.value, evidence };
+    return { dataJson: result.valueJson, evidence };
   }
 }
 

@@ -9,7 +9,7 @@
 import { GatewayError, isWalletErrorCode, type WalletErrorCode } from './errors.ts';
 
 export type WalletResult =
-  | { ok: true; value: unknown }
+  | { ok: true; value: unknown; valueJson: string }
   | { ok: false; error: { code: string; message: string; field?: string } };
 
 /** Longest wallet message or field name copied into a problem (the rest is cut). */
@@ -23,8 +23,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function decodeWalletResult(bytes: Uint8Array): WalletResult {
   let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(utf8.decode(bytes));
+    text = utf8.decode(bytes);
+    parsed = JSON.parse(text);
   } catch {
     throw new GatewayError('INVALID_WALLET_RESULT', 'the replicas answered with a result that is not UTF-8 JSON');
   }
@@ -32,7 +34,7 @@ export function decodeWalletResult(bytes: Uint8Array): WalletResult {
   const result = parsed as Record<string, unknown>;
   if (result.ok === true) {
     if (!('value' in result)) throw invalid('ok result without value');
-    return { ok: true, value: result.value };
+    return { ok: true, value: result.value, valueJson: valueText(text, result) ?? JSON.stringify(result.value) };
   }
   if (result.ok === false) {
     const error = result.error as Record<string, unknown> | null | undefined;
@@ -43,6 +45,25 @@ export function decodeWalletResult(bytes: Uint8Array): WalletResult {
     return { ok: false, error: out };
   }
   throw invalid('"ok" is neither true nor false');
+}
+
+/** How a correct wallet's success bytes begin (`encodeOutcome`: JSON.stringify of `{ ok: true, value }`). */
+const OK_PREFIX = '{"ok":true,"value":';
+
+/**
+ * The value's JSON text cut from the result text, when the result is exactly
+ * `{"ok":true,"value":…}` (two keys, in that order, nothing around them): the route then
+ * sends the replicas' own bytes instead of serializing the parsed value again, which was
+ * ≈ 7 % of the gateway's time on 45 KB ledger pages. null for any other form (then the
+ * parsed value is serialized, as before). Sound because f+1 replicas, at least one correct,
+ * sent these bytes, and a correct wallet of any version writes them with JSON.stringify,
+ * which never repeats a key (a repeated "value" would pass the key check and cut badly).
+ */
+function valueText(text: string, parsed: Record<string, unknown>): string | null {
+  if (!text.startsWith(OK_PREFIX) || !text.endsWith('}')) return null;
+  const keys = Object.keys(parsed);
+  if (keys.length !== 2 || keys[0] !== 'ok' || keys[1] !== 'value') return null;
+  return text.slice(OK_PREFIX.length, -1);
 }
 
 function invalid(why: string): GatewayError {

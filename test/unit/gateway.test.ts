@@ -384,6 +384,20 @@ describe('gateway maps wallet results and backend failures through the catalogue
     });
   }
 
+  // The route sends the voted value's own JSON text when the result is in the wallet's form,
+  // and re-serializes the parsed value for any other readable form: the body is valid JSON
+  // with the same data either way.
+  for (const text of ['{"ok":true,"value":{"entries":[{"index":0}],"next":null}}', '{"value":{"entries":[{"index":0}],"next":null},"ok":true}', '{"ok":true,"value":{"entries":[{"index":0}],"next":null},"note":"x"}', '{ "ok" : true , "value" : {"entries":[{"index":0}],"next":null} }']) {
+    it(`success result ${text} → 200 with data {entries, next}`, async () => {
+      backend.reset();
+      backend.reply = async () => ({ result: utf8.encode(text), evidence: EVIDENCE });
+      const res = await app.inject({ method: 'GET', url: '/ledger' });
+      assert.equal(res.statusCode, 200);
+      assert.match(String(res.headers['content-type']), /^application\/json/);
+      assert.deepEqual(JSON.parse(res.body).data, { entries: [{ index: 0 }], next: null });
+    });
+  }
+
   it('backend BFT_TIMEOUT → 503 BFT_TIMEOUT with Retry-After', async () => {
     backend.reset();
     backend.reply = async () => {
