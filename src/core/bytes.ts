@@ -73,7 +73,7 @@ export class ByteWriter {
   private pos = 0;
   private shared: boolean;
 
-  /** `initialBytes`: the expected size; an own buffer of this size is used when it exceeds the scratch or the scratch is taken. */
+  /** `initialBytes`: the expected size; an own buffer of this size is used when it exceeds SLAB_BYTES / 2 or the scratch is taken. */
   constructor(initialBytes = 256) {
     // A writer expected to pass a slab's share (bulk: a batch, a PROPOSE) starts with its own
     // buffer of the expected size, which `finish` returns without copying; smaller ones use

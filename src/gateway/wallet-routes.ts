@@ -43,7 +43,7 @@ function responses(successStatus: 200 | 201, errors: string) {
 
 function sendSuccess(reply: FastifyReply, status: 200 | 201, forwarded: Forwarded): FastifyReply {
   // Balances change with every ordered operation: never serve them from a cache. The body is
-  // assembled around the voted value's JSON text (see successValueJson); a string sent as
+  // assembled around the voted value's JSON text (see valueText in wallet-result.ts); a string sent as
   // application/json is not serialized again by fastify.
   const body = `{"data":${forwarded.dataJson},"evidence":${JSON.stringify(forwarded.evidence)}}`;
   return reply.code(status).header('cache-control', 'no-store').type('application/json; charset=utf-8').send(body);

@@ -2,13 +2,13 @@
  * Keys and signature checks for simulated runs.
  *
  * Keys are real Ed25519 keys derived from a key seed and a role name, so a run replays
- * exactly: Ed25519 signatures are deterministic (RFC 8032; libsodium and OpenSSL give the same bytes). Key objects
- * are cached per process because parsing one costs about 0.6 ms, more than a small run's
- * whole consensus instance.
+ * exactly: Ed25519 signatures are deterministic (RFC 8032; libsodium and OpenSSL give the
+ * same bytes). Key objects are cached per process because parsing one costs about 0.6 ms,
+ * more than a small run's whole consensus instance.
  *
  * `MemoVerifier` remembers verification outcomes: in a simulation every replica checks
  * the same WRITE or ACCEPT that was broadcast to it, and verifying is a pure function of
- * (signer, message, signature), so checking it once is enough (Ed25519 verify costs ≈ 0.09 ms with libsodium).
+ * (signer, message, signature), so checking it once is enough (Ed25519 verify: ≈ 0.09 ms).
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { Verifier } from '../crypto/signature.ts';

@@ -9,16 +9,16 @@
  * canonical decimals), so one message has exactly one reading. No JSON: its key order
  * and escaping would make the signed bytes depend on the encoder.
  */
-import { ed25519Verify } from '../crypto/ed25519.ts';
+import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, ed25519Verify } from '../crypto/ed25519.ts';
 
 /** Domain-separation prefix (first line) of every wallet signing message. */
 export const SIGNING_DOMAIN = 'bulwark-wallet/v1';
 
 /** Length of an Ed25519 signature, bytes. */
-export const SIGNATURE_BYTES = 64;
+export const SIGNATURE_BYTES = ED25519_SIGNATURE_BYTES;
 
 /** Length of a raw Ed25519 public key, bytes. */
-export const PUBLIC_KEY_BYTES = 32;
+export const PUBLIC_KEY_BYTES = ED25519_PUBLIC_KEY_BYTES;
 
 const utf8 = new TextEncoder();
 
@@ -59,6 +59,4 @@ export function transferSigningMessage(from: string, to: string, amount: bigint 
  * Verifies an Ed25519 signature under a raw 32-byte public key; false (never a throw) for a
  * wrong-length key or signature, or a bad signature.
  */
-export function verifySignature(publicKeyRaw: Uint8Array, signedMessage: Uint8Array, signature: Uint8Array): boolean {
-  return ed25519Verify(publicKeyRaw, signedMessage, signature);
-}
+export const verifySignature: (publicKeyRaw: Uint8Array, signedMessage: Uint8Array, signature: Uint8Array) => boolean = ed25519Verify;
