@@ -12,8 +12,7 @@
  * instead of ≈ 15 µs at 20 clients × window 50). Measured on this machine with
  * `bench micro --clients 20 --window 50`: with the flag, 8 of 8 runs fast (client 40–44 % of
  * a core, 23.8–29.3 k ops/s); without it, in 4 runs interleaved with the last 4 of those,
- * 4 of 4 slow (59–64 %, 18.8–23.6 k). See
- * docs/performance.md, lever 23.
+ * 4 of 4 slow (59–64 %, 18.8–23.6 k). See docs/performance.md, lever 23.
  */
 import { setFlagsFromString } from 'node:v8';
 

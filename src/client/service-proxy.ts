@@ -129,10 +129,15 @@ export class ServiceProxy {
     // request's own promise, without a wrapping promise and its extra microtasks.
     if (this.closed || this.ordered.size >= this.outstandingMax) return this.invokeOrderedWhenRoom(payload);
     try {
-      return this.invoke(this.ordered, ++this.nextSeq, true, payload, correctWitnesses(this.view), this.invokeTimeoutMs);
+      return this.invokeOrderedNow(payload);
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** Sends `payload` as the next ordered request; the caller has checked that the window has room. */
+  private invokeOrderedNow(payload: Uint8Array): Promise<VoteOutcome> {
+    return this.invoke(this.ordered, ++this.nextSeq, true, payload, correctWitnesses(this.view), this.invokeTimeoutMs);
   }
 
   /** `invokeOrdered` once the window has room. */
@@ -140,7 +145,7 @@ export class ServiceProxy {
     if (this.closed) throw new BftError('BFT_CLOSED', 'the service proxy is closed');
     while (this.ordered.size >= this.outstandingMax) await new Promise<void>((r) => this.waiting.push(r));
     if (this.closed) throw new BftError('BFT_CLOSED', 'the service proxy is closed');
-    return this.invoke(this.ordered, ++this.nextSeq, true, payload, correctWitnesses(this.view), this.invokeTimeoutMs);
+    return this.invokeOrderedNow(payload);
   }
 
   /**

@@ -54,7 +54,7 @@ const OK_PREFIX = '{"ok":true,"value":';
  * The value's JSON text cut from the result text, when the result is exactly
  * `{"ok":true,"value":…}` (two keys, in that order, nothing around them): the route then
  * sends the replicas' own bytes instead of serializing the parsed value again, which was
- * ≈ 7 % of the gateway's time on 45 KB ledger pages. null for any other form (then the
+ * ≈ 6 % of the gateway's wall time on 45 KB ledger pages (docs/performance.md, "Ledger pages"). null for any other form (then the
  * parsed value is serialized, as before). Sound because f+1 replicas, at least one correct,
  * sent these bytes, and a correct wallet of any version writes them with JSON.stringify,
  * which never repeats a key (a repeated "value" would pass the key check and cut badly).
