@@ -2,8 +2,10 @@
  * What the core asks its host to do after a `step` (etcd raft's `Ready`).
  *
  * Persist before you speak: everything in `messages` and `replies` may be sent only
- * after every record in `persist` is durable, because those messages may depend on it
- * (a vote must never be contradicted after a crash).
+ * after every record in `persist` that `mustPersistBeforeSpeaking` is durable, because
+ * those messages may depend on it (a vote must never be contradicted after a crash).
+ * Records are written in order, atomically per Ready; a record that need not be durable
+ * first must still be durable no later than the next record that must.
  */
 import type { VoteState } from './codec.ts';
 import type { Decision } from './messages.ts';
@@ -22,6 +24,25 @@ export type DurableRecord =
    * to `cid` and older checkpoints may be deleted.
    */
   | { readonly kind: 'stable-checkpoint'; readonly cid: number };
+
+/**
+ * Whether `record` must be durable before the Ready's messages and replies leave. A
+ * decision need not (the host may defer it to the next write that must be durable):
+ * - a replica that crashes and loses it restarts one instance behind (whatever it voted
+ *   there was durable before the vote left) and catches up from the others, who hold the
+ *   decision and its proof;
+ * - if every replica loses it, the value is still safe: the quorum that ACCEPTed it had
+ *   each made its write certificate durable before ACCEPTing, so any quorum of STOPDATAs
+ *   in the next regency reports it and the new leader must propose it again (Mod-SMaRt's
+ *   synchronization phase, Sousa & Bessani, EDCC 2012, §5).
+ * What the replica said about the decision (replies, the next PROPOSE) is what it would
+ * say again after catching up, because execution is deterministic.
+ * Why: a decision record was one of three fsyncs per instance on the critical path
+ * (`docs/performance.md`, lever 28).
+ */
+export function mustPersistBeforeSpeaking(record: DurableRecord): boolean {
+  return record.kind !== 'decision';
+}
 
 export interface OutboundMessage {
   /** Replica ids to send to (never the sender itself). */

@@ -2,32 +2,43 @@
  * A replica's simulated disk. Records become durable `latency` ms after they are
  * written, in write order (one write at a time, like an fsync'd log); a crash loses
  * whatever was not yet durable. The host rule "persist before you speak" is modelled by
- * the node: a Ready's messages leave only once its records are durable.
+ * the node: a Ready's messages leave only once its records are durable, except records
+ * that need not be (`mustPersistBeforeSpeaking`: decisions). Those are kept back, as the
+ * host keeps them, and written with the next record that must be durable; the host also
+ * writes them after 50 ms of quiet, the simulator never does, so a crash here loses more.
  *
  * Invariant: `durable` is a prefix of everything written, in order, minus what a
  * stable checkpoint made obsolete.
  */
 import type { Decision } from '../core/messages.ts';
-import type { DurableRecord } from '../core/ready.ts';
+import { mustPersistBeforeSpeaking, type DurableRecord } from '../core/ready.ts';
 import type { RecoveredState } from '../core/recovery.ts';
 
 export class SimDisk {
   readonly durable: DurableRecord[] = [];
   private pending: { record: DurableRecord; durableAtMs: number }[] = [];
+  /** Records kept back for the next write that must be durable. */
+  private deferred: DurableRecord[] = [];
   /** When the last write queued so far becomes durable. */
   private busyUntilMs = 0;
   lostOnCrash = 0;
 
   /**
-   * Queues `records` (after every earlier write). @returns when they are all durable
-   * (`nowMs` when there is nothing to write and nothing queued).
+   * Queues `records` (after every earlier write), or keeps them back if none must be
+   * durable before speaking. @returns when the Ready's outputs may leave: when its records
+   * that must be durable are, and never before earlier writes are (`nowMs` when nothing is
+   * queued).
    */
   write(records: readonly DurableRecord[], nowMs: number, latencyMs: number): number {
     this.sync(nowMs);
     const start = Math.max(nowMs, this.busyUntilMs);
-    if (records.length === 0) return start;
+    if (!records.some(mustPersistBeforeSpeaking)) {
+      this.deferred.push(...records);
+      return start;
+    }
     this.busyUntilMs = start + latencyMs;
-    for (const record of records) this.pending.push({ record, durableAtMs: this.busyUntilMs });
+    for (const record of [...this.deferred, ...records]) this.pending.push({ record, durableAtMs: this.busyUntilMs });
+    this.deferred = [];
     return this.busyUntilMs;
   }
 
@@ -41,8 +52,9 @@ export class SimDisk {
   /** The power fails at `nowMs`: pending writes are lost. */
   crash(nowMs: number): void {
     this.sync(nowMs);
-    this.lostOnCrash += this.pending.length;
+    this.lostOnCrash += this.pending.length + this.deferred.length;
     this.pending = [];
+    this.deferred = [];
     this.busyUntilMs = nowMs;
   }
 

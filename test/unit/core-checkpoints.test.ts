@@ -118,6 +118,31 @@ describe('recovery from durable state', () => {
     assert.equal(digests.size, 1);
   });
 
+  it('all replicas crash and lose their last decision (not yet durable): the same value is decided again', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    send(c, 1, 2);
+    assert.deepEqual(c.lastDecidedCids(), [1, 1, 1, 1]);
+    const decided = toHex(c.replicas[0]!.decided.get(1)!.value);
+    const history = (c.services[0] as AppendService).history.map((h) => toHex(h));
+    // A host defers decision records (mustPersistBeforeSpeaking); a crash of every replica
+    // loses instance 1's, while the votes behind them stay durable.
+    for (const id of [0, 1, 2, 3]) {
+      c.crash(id);
+      c.disks[id] = c.disks[id]!.filter((r) => r.kind !== 'decision' || r.decision.cid !== 1);
+      c.restart(id);
+    }
+    assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
+    // The next request times out in the regency the replicas voted in; the leader change
+    // finds instance 1's write certificate and proposes that value again.
+    send(c, 1, 1);
+    c.advance(3000);
+    assert.deepEqual(c.lastDecidedCids(), [2, 2, 2, 2]);
+    for (const r of c.replicas) assert.equal(toHex(r.decided.get(1)!.value), decided);
+    assert.deepEqual((c.services[2] as AppendService).history.slice(0, history.length).map((h) => toHex(h)), history);
+    assert.equal((c.services[2] as AppendService).history.length, history.length + 1);
+  });
+
   it('a restarted replica does not vote differently in the same regency', () => {
     seqs = new Map();
     const c = new LocalCluster({ n: 4, replica: small });

@@ -99,9 +99,18 @@ describe('simulated network and disk', () => {
   it('a crash loses the writes that were not yet durable; a stable checkpoint truncates the log', () => {
     const disk = new SimDisk();
     const decision = (cid: number) => ({ kind: 'decision' as const, decision: { cid, regency: 0, value: new Uint8Array([cid]), accepts: [] } });
-    assert.equal(disk.write([decision(0)], 0, 5), 5);
-    disk.write([decision(1)], 6, 5); // durable at 11
-    disk.crash(8);
+    const votes = (cid: number) => ({ kind: 'votes' as const, votes: { cid, regency: 0, written: null, accepted: false, writeCertificate: null } });
+    // A decision alone need not be durable before speaking: kept back, its outputs leave now.
+    assert.equal(disk.write([decision(0)], 0, 5), 0);
+    // The next record that must be durable carries it.
+    assert.equal(disk.write([votes(1)], 1, 5), 6);
+    disk.write([decision(1)], 7, 5);
+    disk.write([votes(2)], 8, 5); // durable at 13, with decision 1
+    disk.crash(10);
+    assert.deepEqual(disk.recoveredState().decisions.map((d) => d.cid), [0]);
+    assert.equal(disk.recoveredState().votes?.cid, 1);
+    disk.write([decision(1)], 15, 1);
+    disk.crash(20); // never followed by a record that must be durable: lost
     assert.deepEqual(disk.recoveredState().decisions.map((d) => d.cid), [0]);
     disk.write([decision(1), { kind: 'regency', regency: 3 }], 20, 1);
     disk.write([{ kind: 'checkpoint', cid: 0, digest: new Uint8Array(32), bytes: new Uint8Array(1) }, { kind: 'stable-checkpoint', cid: 0 }], 30, 1);
