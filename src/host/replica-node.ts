@@ -166,8 +166,13 @@ export class ReplicaNode {
       if (ready.persist.length > 0) this.defer(ready.persist);
       return this.send(ready);
     }
-    const records = this.deferred.length > 0 ? [...this.deferred, ...ready.persist] : ready.persist;
-    this.deferred = [];
+    let records = ready.persist;
+    if (this.deferred.length > 0) {
+      records = [...this.deferred, ...records];
+      this.deferred = [];
+      if (this.deferredTimer) clearTimeout(this.deferredTimer);
+      this.deferredTimer = null;
+    }
     this.persistThenSend(records, ready);
   }
 
