@@ -10,6 +10,7 @@ import { MemoryKvDisk, openMemoryKv } from '../../src/host/storage/memory-kv.ts'
 import { DurableStorage } from '../../src/host/storage/replica-storage.ts';
 import type { Decision, SignedVote, WriteCertificate } from '../../src/core/messages.ts';
 import type { VoteState } from '../../src/core/codec.ts';
+import type { RecoveredState } from '../../src/core/recovery.ts';
 import { dump } from '../helpers/kv-contract.ts';
 
 const VALUE_BYTES = 64 * 1024;
@@ -41,6 +42,28 @@ async function sizes(disk: MemoryKvDisk): Promise<{ perKey: Map<string, number>;
   return { perKey, total: [...perKey.values()].reduce((a, b) => a + b, 0) };
 }
 
+/** A stored key: prefix and zero-padded instance, as the layout writes it. */
+const key = (prefix: string, cid: number): string => prefix + String(cid).padStart(16, '0');
+
+/** What a replica restarting on `disk` reads back. */
+async function reload(disk: MemoryKvDisk): Promise<RecoveredState> {
+  const s = new DurableStorage(openMemoryKv(disk));
+  try {
+    return await s.load();
+  } finally {
+    await s.close();
+  }
+}
+
+/** A disk on which instance i decided `values[i]`, each persisted as the core emits it. */
+async function decidedDisk(values: readonly Uint8Array[]): Promise<MemoryKvDisk> {
+  const disk = new MemoryKvDisk();
+  const s = new DurableStorage(openMemoryKv(disk));
+  for (const [cid, v] of values.entries()) await decideOne(s, cid, v);
+  await s.close();
+  return disk;
+}
+
 /** Persists one instance's records as the core emits them: WRITE, ACCEPT, then the decision. */
 async function decideOne(s: DurableStorage, cid: number, value: Uint8Array): Promise<void> {
   await s.persist([{ kind: 'votes', votes: votes(cid, value) }]);
@@ -50,21 +73,16 @@ async function decideOne(s: DurableStorage, cid: number, value: Uint8Array): Pro
 
 describe('replica storage layout', () => {
   it('stores an instance value once, and reads the votes and the decision back whole', async () => {
-    const disk = new MemoryKvDisk();
-    const s = new DurableStorage(openMemoryKv(disk));
     const value = randomBytes(VALUE_BYTES);
-    await decideOne(s, 0, value);
-    await s.close();
+    const disk = await decidedDisk([value]);
 
     const { perKey, total } = await sizes(disk);
     assert.ok(total < VALUE_BYTES + 2048, `value stored more than once: ${total} bytes for a ${VALUE_BYTES}-byte value`);
-    assert.equal(perKey.get(`value/${'0'.padStart(16, '0')}`), VALUE_BYTES);
+    assert.equal(perKey.get(key('value/', 0)), VALUE_BYTES);
 
-    const again = new DurableStorage(openMemoryKv(disk));
-    const loaded = await again.load();
+    const loaded = await reload(disk);
     assert.deepEqual(hex(loaded.decisions), hex([decision(0, value)]));
     assert.deepEqual(hex(loaded.votes), hex(votes(0, value, certificate(0, value))));
-    await again.close();
   });
 
   it('stores inline a decided value, or a certificate value, that is not the one written', async () => {
@@ -77,11 +95,9 @@ describe('replica storage layout', () => {
     await s.persist([{ kind: 'decision', decision: decision(0, other) }]);
     await s.close();
 
-    const again = new DurableStorage(openMemoryKv(disk));
-    const loaded = await again.load();
+    const loaded = await reload(disk);
     assert.deepEqual(hex(loaded.decisions), hex([decision(0, other)]));
     assert.deepEqual(hex(loaded.votes), hex({ ...votes(0, written, certificate(0, other)), regency: 1 }));
-    await again.close();
   });
 
   it('after a restart, refers to the value it loaded instead of storing it again', async () => {
@@ -98,27 +114,22 @@ describe('replica storage layout', () => {
     await again.close();
     assert.ok((await sizes(disk)).total < VALUE_BYTES + 2048);
 
-    const third = new DurableStorage(openMemoryKv(disk));
-    assert.deepEqual(hex((await third.load()).decisions), hex([decision(0, value)]));
-    await third.close();
+    assert.deepEqual(hex((await reload(disk)).decisions), hex([decision(0, value)]));
   });
 
   it('a stable checkpoint deletes the values of the instances it covers', async () => {
-    const disk = new MemoryKvDisk();
-    const s = new DurableStorage(openMemoryKv(disk));
     const values = [randomBytes(1000), randomBytes(1000), randomBytes(1000)];
-    for (const [cid, v] of values.entries()) await decideOne(s, cid, v);
+    const disk = await decidedDisk(values);
+    const s = new DurableStorage(openMemoryKv(disk));
     await s.persist([{ kind: 'checkpoint', cid: 1, digest: new Uint8Array(32), bytes: Buffer.from('state at 1') }]);
     await s.persist([{ kind: 'stable-checkpoint', cid: 1 }]);
     await s.close();
 
     const keys = [...(await sizes(disk)).perKey.keys()].filter((k) => k.startsWith('value/') || k.startsWith('log/'));
-    assert.deepEqual(keys, [`log/${'2'.padStart(16, '0')}`, `value/${'2'.padStart(16, '0')}`]);
-    const again = new DurableStorage(openMemoryKv(disk));
-    const loaded = await again.load();
+    assert.deepEqual(keys, [key('log/', 2), key('value/', 2)]);
+    const loaded = await reload(disk);
     assert.equal(loaded.checkpoint?.cid, 1);
     assert.deepEqual(hex(loaded.decisions), hex([decision(2, values[2]!)]));
-    await again.close();
   });
 
   it('after a failed write, stores the value again rather than refer to a value that may be missing', async () => {
@@ -132,25 +143,18 @@ describe('replica storage layout', () => {
     await s.persist([{ kind: 'decision', decision: decision(0, value) }]);
     await s.close();
 
-    const again = new DurableStorage(openMemoryKv(disk));
-    const loaded = await again.load();
+    const loaded = await reload(disk);
     assert.equal(loaded.votes, null);
     assert.deepEqual(hex(loaded.decisions), hex([decision(0, value)]));
-    await again.close();
   });
 
   it('cuts the log at a decision whose stored value is missing (a damaged store), keeping what precedes it', async () => {
-    const disk = new MemoryKvDisk();
-    const s = new DurableStorage(openMemoryKv(disk));
     const values = [randomBytes(1000), randomBytes(1000), randomBytes(1000)];
-    for (const [cid, v] of values.entries()) await decideOne(s, cid, v);
-    await s.close();
+    const disk = await decidedDisk(values);
     const kv = openMemoryKv(disk);
-    await kv.write({ deletes: [`value/${'1'.padStart(16, '0')}`] });
+    await kv.write({ deletes: [key('value/', 1)] });
     await kv.close();
 
-    const again = new DurableStorage(openMemoryKv(disk));
-    assert.deepEqual(hex((await again.load()).decisions), hex([decision(0, values[0]!)]));
-    await again.close();
+    assert.deepEqual(hex((await reload(disk)).decisions), hex([decision(0, values[0]!)]));
   });
 });
