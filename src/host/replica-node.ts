@@ -166,7 +166,7 @@ export class ReplicaNode {
       if (ready.persist.length > 0) this.defer(ready.persist);
       return this.send(ready);
     }
-    this.persistThenSend(this.deferred.length > 0 ? [...this.takeDeferred(), ...ready.persist] : ready.persist, ready);
+    this.persistThenSend([...this.takeDeferred(), ...ready.persist], ready);
   }
 
   /** Writes `records` after every earlier write, then sends `ready`'s outputs; stops the process if storage fails. */

@@ -22,9 +22,8 @@
  * encoded batches, never empty, so an empty field cannot be a real value.
  */
 import { ByteReader, ByteWriter, bytesEqual } from '../../core/bytes.ts';
-import { decodeDecision, decodeVoteState, encodeDecision, encodeVoteState } from '../../core/codec.ts';
+import { decodeDecision, decodeVoteState, encodeDecision, encodeVoteState, type VoteState } from '../../core/codec.ts';
 import type { Decision } from '../../core/messages.ts';
-import type { VoteState } from '../../core/codec.ts';
 import type { DurableRecord } from '../../core/ready.ts';
 import type { RecoveredState } from '../../core/recovery.ts';
 import type { KvBackend, KvWrite } from './kv.ts';
