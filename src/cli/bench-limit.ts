@@ -91,7 +91,7 @@ export async function runLimit(o: LimitOptions): Promise<LimitResult> {
       c.connect({ host: '127.0.0.1', port: o.basePort + id, expected: { role: 'replica', id } });
       connectors.push(c);
     }
-    await sleep(500);
+    await Promise.all(connectors.map((c) => c.whenConnected(30_000)));
     const payload = new Uint8Array(o.requestBytes);
     let seq = 0;
     let running = true;

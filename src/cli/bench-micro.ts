@@ -101,7 +101,9 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
       }
       proxies.push(connectProxy(cluster.config, identity, { clientId: id, session, verifyReplies: o.signedReplies ?? false, invokeTimeoutMs: 30_000, ...requestSigner }));
     }
-    await sleep(500);
+    // Not a fixed pause: 128 clients × 7 replicas are ~900 handshakes, ~3 s of this machine's
+    // two cores, and the first requests would wait behind them inside the measured window.
+    await Promise.all(proxies.map((p) => p.whenConnected(60_000)));
     let measuring = false;
     let running = true;
     let completed = 0;

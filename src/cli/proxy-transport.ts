@@ -14,6 +14,11 @@ import { makeView } from '../core/view.ts';
 
 export interface ConnectedProxy {
   readonly proxy: ServiceProxy;
+  /**
+   * Resolves once the TLS connection to every replica is up (see TlsConnector.whenConnected).
+   * @throws Error (rejects) naming a replica not connected within timeoutMs (ms)
+   */
+  whenConnected(timeoutMs: number): Promise<void>;
   /** Closes the proxy and its connections. */
   close(): void;
 }
@@ -42,6 +47,7 @@ export function connectProxy(
   }
   return {
     proxy,
+    whenConnected: async (timeoutMs) => void (await Promise.all([...connectors.values()].map((c) => c.whenConnected(timeoutMs)))),
     close: () => {
       proxy.close();
       for (const c of connectors.values()) c.close();

@@ -321,6 +321,36 @@ describe('mutual-TLS framed transport', () => {
     }
   });
 
+  it('whenConnected waits through refused dials for a late server, and rejects on its deadline or on close', async () => {
+    const h = new Harness();
+    try {
+      const early = await h.server(creds(replica(1)), {});
+      const port = early.port;
+      await early.server.close(); // nothing listens on `port` now
+      const connector = h.connector(creds(client(7)), {}, { backoffMsMin: 20, backoffMsMax: 50 });
+      connector.connect({ host: '127.0.0.1', port, expected: replica(1) });
+      await assert.rejects(connector.whenConnected(150), /not connected to replica-1 within 150 ms: .*ECONNREFUSED/);
+      assert.equal(connector.connected, false);
+
+      const waiting = connector.whenConnected(5000);
+      await sleep(50); // still refused meanwhile
+      await h.server(creds(replica(1)), {}, {}, port);
+      await within(waiting, 'whenConnected after the server started');
+      assert.equal(connector.connected, true);
+      await within(connector.whenConnected(1), 'whenConnected when already connected');
+
+      // Closed while waiting: the wait ends at once with an error, not at its deadline.
+      const abandoned = h.connector(creds(client(8)), {}, { backoffMsMin: 20, backoffMsMax: 50 });
+      abandoned.connect({ host: '127.0.0.1', port: port + 1, expected: replica(2) });
+      const rejected = assert.rejects(within(abandoned.whenConnected(5000), 'rejection on close'), /connector closed while waiting/);
+      await abandoned.close();
+      await rejected;
+      await assert.rejects(abandoned.whenConnected(5000), /connector is closed/);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('a newer connection of the same principal replaces the older one', async () => {
     const h = new Harness();
     try {

@@ -86,6 +86,8 @@ export class TlsConnector {
   private stableTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private lastErrorText: string | null = null;
+  /** Callers of whenConnected() waiting for the next connect (or for close). */
+  private readonly connectWaiters = new Set<(error: Error | null) => void>();
   private readonly counters: TlsConnectorStats = { dialAttempts: 0, connects: 0, disconnects: 0, closedBeforeHealthy: 0, framesDropped: 0 };
 
   /** @throws RangeError for bad bounds. */
@@ -126,6 +128,30 @@ export class TlsConnector {
     return this.connected && this.healthyConnection;
   }
 
+  /**
+   * Resolves once `connected` holds (at once if it already does). A tool that times requests
+   * waits for this first, so that a storm of handshakes is not counted as latency: here
+   * about 900 connections (128 clients × 7 replicas) take about 3 s of the two cores to set up.
+   * @param timeoutMs how long to wait (ms)
+   * @throws Error (rejects) after timeoutMs, with the last connection error if any, or if the
+   *   connector is closed first
+   */
+  whenConnected(timeoutMs: number): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    if (this.closed) return Promise.reject(new Error('connector is closed'));
+    return new Promise((resolve, reject) => {
+      const done = (error: Error | null) => {
+        clearTimeout(timer);
+        this.connectWaiters.delete(done);
+        if (error === null) resolve();
+        else reject(error);
+      };
+      const peer = this.target === null ? 'a peer' : principalKey(this.target.expected);
+      const timer = setTimeout(() => done(new Error(`not connected to ${peer} within ${timeoutMs} ms${this.lastErrorText === null ? '' : `: ${this.lastErrorText}`}`)), timeoutMs);
+      this.connectWaiters.add(done);
+    });
+  }
+
   /** Why the last attempt or connection failed, or null. */
   get lastError(): string | null {
     return this.lastErrorText;
@@ -161,6 +187,7 @@ export class TlsConnector {
     this.closed = true;
     this.clearTimers();
     this.queue.clear();
+    for (const done of this.connectWaiters) done(new Error('connector closed while waiting for a connection'));
     const socket = this.socket;
     if (socket === null || socket.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
@@ -229,6 +256,7 @@ export class TlsConnector {
     this.logger.debug({ principal: principalKey(principal), remote: `${target.host}:${target.port}` }, 'connected');
     for (const frame of this.queue.drain()) connection.send(frame);
     this.deps.onConnect?.(principal, connection);
+    for (const done of this.connectWaiters) done(null);
   }
 
   private markHealthy(): void {
