@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeBatch, decodeMessage, decodeVoteState, encodeBatch, encodeMessage, encodeVoteState, type VoteState } from '../../src/core/codec.ts';
-import { ByteWriter } from '../../src/core/bytes.ts';
+import { ByteWriter, toHex } from '../../src/core/bytes.ts';
 import { MessageType, type Message } from '../../src/core/messages.ts';
 
 const sig = new Uint8Array(64).fill(7);
@@ -103,6 +103,20 @@ describe('ByteWriter (shared scratch buffer)', () => {
     x[0] = (x[0] as number) ^ 0xff; // same slab, different bytes: writing one leaves the other
     assert.notDeepEqual(x, y);
     assert.deepEqual(decodeMessage(y), { ok: true, message: request });
+  });
+});
+
+describe('toHex', () => {
+  it("equals Node's hex encoding for any bytes, including past its scratch and its 8 192-unit chunks", () => {
+    for (const n of [0, 1, 32, 64, 65, 4096, 4097, 10_000]) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 131 + 7) & 0xff);
+      assert.equal(toHex(bytes), Buffer.from(bytes).toString('hex'), `${n} bytes`);
+    }
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => toHex(bytes) === Buffer.from(bytes).toString('hex')));
+    // Results do not share the scratch: an earlier key is unchanged by a later call.
+    const first = toHex(new Uint8Array(32).fill(0xab));
+    toHex(new Uint8Array(32).fill(0x01));
+    assert.equal(first, 'ab'.repeat(32));
   });
 });
 
