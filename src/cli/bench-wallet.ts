@@ -115,8 +115,9 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
       const op = transferOperation(from.id, to, amount, from.nonce, from.key);
       return { kind, run: (h) => h.call('POST', '/transfers', { from: from.id, to, amount: op.amount, nonce: op.nonce, signature: op.signature }) };
     };
-    // Pre-sign each client's operations (signing is the client's cost, not the cluster's).
-    const perClient = 4000;
+    // Pre-sign each client's operations (signing is the client's cost, not the cluster's),
+    // enough for the whole run at a rate no client reaches here.
+    const perClient = planLength(o.clients, o.warmupS + o.measureS);
     const plans: Call[][] = owned.map((mine) => {
       const plan: Call[] = [];
       for (let k = 0; k < perClient; k++) {
@@ -147,6 +148,7 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
     let measuring = false;
     let running = true;
     let failures = 0;
+    let exhausted = 0;
     const samples = new Map<OpKind, number[]>();
     const loops = plans.map(async (plan, c) => {
       const h = https[c % https.length]!;
@@ -164,8 +166,11 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
           if (measuring) failures++;
         }
       }
+      if (running) exhausted++;
     });
     const { elapsedMs, cpuPercent } = await measureWindow(clusterPids(cluster.processes), o.warmupS, o.measureS, (on) => (measuring = on));
+    // A client that ran out of operations idled in the window: its figures would be too low.
+    if (exhausted > 0) throw new Error(`${exhausted} of ${o.clients} clients used up their ${perClient} pre-signed operations before the window ended`);
     running = false;
     await Promise.race([Promise.all(loops), sleep(10_000)]);
     let total = 0;
@@ -183,6 +188,16 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
 }
 
 /** Runs `tasks` with at most `inFlight` at once, spread over the replicas' APIs. @throws the first failure. */
+/** The fastest a single closed-loop client gets here (≈ 200 transfers/s at 1 client): a generous bound. */
+const CLIENT_OPS_PER_S_MAX = 1000;
+/** A bound on the whole cluster's rate, shared by the clients (it verifies every owner signature 4 times). */
+const CLUSTER_OPS_PER_S_MAX = 8000;
+
+/** Operations to pre-sign per client so that none runs out within `seconds` (s). */
+function planLength(clients: number, seconds: number): number {
+  return Math.ceil(seconds * Math.min(CLIENT_OPS_PER_S_MAX, CLUSTER_OPS_PER_S_MAX / clients)) + 100;
+}
+
 async function runParallel(tasks: ((h: WalletHttp) => Promise<unknown>)[], https: WalletHttp[], inFlight: number): Promise<void> {
   let next = 0;
   await Promise.all(
