@@ -14,11 +14,10 @@ import type { ReplicaStorage } from './storage/replica-storage.ts';
 import type { OutputInterceptor } from './output-interceptor.ts';
 
 /**
- * How long records that need not be durable before speaking (decisions, WRITE-phase
- * votes) wait for a write that must be, before they are written on their own (ms). Under
- * load the next ACCEPT record comes within a few ms and carries them; this bounds what a
- * crash of an idle replica can lose (it would catch up, fenced in its regency, see
- * mustPersistBeforeSpeaking).
+ * How long records that need not be durable before speaking (decisions) wait for a write
+ * that must be, before they are written on their own (ms). Under load the next instance's
+ * vote record comes within a few ms and carries them; this bounds what a crash of an idle
+ * replica can lose (it would catch up anyway, see mustPersistBeforeSpeaking).
  */
 const DEFERRED_FLUSH_MS = 50;
 
@@ -121,7 +120,7 @@ export class ReplicaNode {
   async close(): Promise<void> {
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = null;
-    this.flushDeferred(); // a clean stop keeps every record (see markCleanStop below)
+    this.flushDeferred(); // a clean shutdown keeps every decision
     this.closed = true;
     for (const t of this.delayTimers) clearTimeout(t);
     this.delayTimers.clear();
