@@ -59,10 +59,8 @@ export type DurableRecord =
  * - a replica whose durable state is still empty cannot tell a first start (not fenced)
  *   from a restart that lost everything, so its records stay durable first until one is
  *   (`Replica.durablyStarted`).
- * - the cost: a replica restarted after a crash sits out the rest of its regency. A
- *   crashed leader, or two crashed replicas out of four, means a leader change (one
- *   request timeout). A clean stop writes everything and marks the store, and a replica
- *   that finds the mark is not fenced (`RecoveredState.cleanStop`).
+ * - the cost: a restarted replica sits out the rest of its regency. A restarted leader, or
+ *   two restarted replicas out of four, means a leader change (one request timeout).
  * Why: the WRITE records were two of the three fsync stages on an instance's critical
  * path, the leader's before its PROPOSE and each follower's before its WRITE
  * (`docs/performance.md`, lever 30).

@@ -3,10 +3,9 @@
  * the decided log after it (rebuilding sessions and cached replies, sending nothing),
  * returns to the regency it had reached and restores its votes in the current instance,
  * so it never contradicts what it said before the crash. Votes it may have sent without a
- * durable record (WRITE-phase records may be deferred) cannot be restored: after a crash it
- * sends no PROPOSE and no WRITE in the recovered regency (`Replica.fencedRegency`); after a
- * clean stop nothing was lost and it is not fenced. Whatever it missed while down comes
- * later from catch-up or state transfer.
+ * durable record (WRITE-phase records may be deferred) cannot be restored: it sends no
+ * PROPOSE and no WRITE in the recovered regency (`Replica.fencedRegency`). Whatever it
+ * missed while down comes later from catch-up or state transfer.
  */
 import { toHex } from './bytes.ts';
 import { decodeBatch, type VoteState } from './codec.ts';
@@ -23,11 +22,6 @@ export interface RecoveredState {
   /** Decided instances after the checkpoint, ascending; may stop early (a torn tail is simply shorter). */
   readonly decisions: readonly Decision[];
   readonly votes: VoteState | null;
-  /**
-   * The replica stopped cleanly: every record it kept back was written before it stopped,
-   * so nothing it said can have been lost and it is not fenced. Absent after a crash.
-   */
-  readonly cleanStop?: boolean;
 }
 
 /**
@@ -55,11 +49,10 @@ export function recover(replica: Replica, state: RecoveredState): number {
     replica.instance.round = newRound(replica.regency);
     if (state.votes) restoreVotes(replica, state.votes);
     if (!isFirstStart(state)) {
+      // WRITE-phase records may have been deferred and lost: whatever we WROTE or PROPOSED
+      // in this regency is unknown, so we send neither in it (mustPersistBeforeSpeaking).
       replica.durablyStarted = true;
-      // After a crash, WRITE-phase records may have been deferred and lost: whatever we WROTE
-      // or PROPOSED in this regency is unknown, so we send neither in it
-      // (mustPersistBeforeSpeaking). After a clean stop nothing was lost.
-      if (state.cleanStop !== true && !replica.options.plantedBugs?.noRestartFence) replica.fencedRegency = replica.regency;
+      if (!replica.options.plantedBugs?.noRestartFence) replica.fencedRegency = replica.regency;
     }
     // Others may have decided more while we were down, and may stay quiet: ask at the first tick.
     replica.askForDecisionsAtStart = true;

@@ -124,9 +124,8 @@ export class Replica {
    */
   durablyStarted = false;
   /**
-   * The regency this replica recovered after a crash, or -1: it sends no PROPOSE and no
-   * WRITE in it, since it may have sent some whose records were deferred and lost
-   * (recovery.ts). Not set after a clean stop.
+   * The regency this replica recovered at restart, or -1: it sends no PROPOSE and no WRITE
+   * in it, since it may have sent some whose records were deferred and lost (recovery.ts).
    */
   fencedRegency = -1;
   /** When this replica last decided an instance (ms). */

@@ -98,8 +98,6 @@ export class ReplicaNode {
   /** Listens on this replica's address and dials every other member. @returns the port listened on. */
   async start(): Promise<number> {
     const recovered = await this.deps.storage.load();
-    // Before we speak: a crash from now on must not pass for a clean stop.
-    if (recovered.cleanStop === true) await this.deps.storage.clearCleanStop();
     const replayed = this.core.recover(recovered);
     if (replayed > 0 || recovered.checkpoint) {
       this.deps.logger.info({ checkpoint: recovered.checkpoint?.cid ?? null, replayed, regency: this.core.regency, lastDecidedCid: this.core.lastDecidedCid }, 'recovered from storage');
@@ -127,8 +125,6 @@ export class ReplicaNode {
     for (const c of this.peers.values()) c.close();
     await this.server.close();
     await this.outputChain.catch(() => undefined);
-    // Every record is durable and nothing more will be sent: a restart need not be fenced.
-    await this.deps.storage.markCleanStop();
     await this.deps.storage.close();
   }
 
@@ -158,9 +154,6 @@ export class ReplicaNode {
   }
 
   private step(input: Parameters<Replica['step']>[0]): void {
-    // Closing: the last records are being written and the stop may be marked clean, so no
-    // input may produce new ones (frames still arrive until the server has closed).
-    if (this.closed) return;
     this.core.step(input);
     let ready = this.core.takeReady();
     if (this.deps.interceptor) {

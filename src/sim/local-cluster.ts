@@ -82,13 +82,12 @@ export class LocalCluster {
 
   /**
    * Restarts replica `id` as a new process: from what it persisted, or with an empty
-   * disk when `wipe` is set (a replica whose disk was lost). `cleanStop`: it had stopped
-   * cleanly (the host's clean-stop mark), so it is not fenced in its regency.
+   * disk when `wipe` is set (a replica whose disk was lost).
    */
-  restart(id: number, wipe = false, cleanStop = false): void {
+  restart(id: number, wipe = false): void {
     if (wipe) this.disks[id] = [];
     const { replica, service } = this.makeReplica(id);
-    replica.recover({ ...recoveredState(this.disks[id]!), cleanStop });
+    replica.recover(recoveredState(this.disks[id]!));
     this.replicas[id] = replica;
     this.services[id] = service;
     this.crashed.delete(id);

@@ -216,28 +216,6 @@ describe('deferred WRITE records and the restart fence', () => {
   });
 });
 
-describe('a clean stop', () => {
-  it('a leader restarted after a clean stop is not fenced and keeps proposing; after a crash it would be', () => {
-    seqs = new Map();
-    const c = new LocalCluster({ n: 4, replica: small });
-    send(c, 1, 2);
-    c.crash(0);
-    c.restart(0, false, true);
-    assert.equal(c.replicas[0]!.fencedRegency, -1);
-    send(c, 1, 1);
-    assert.deepEqual(c.lastDecidedCids(), [2, 2, 2, 2], 'decided at once, in regency 0');
-    assert.ok(c.replicas.every((r) => r.regency === 0));
-    c.crash(0);
-    c.restart(0);
-    assert.equal(c.replicas[0]!.fencedRegency, 0);
-    send(c, 1, 1);
-    assert.deepEqual(c.lastDecidedCids(), [2, 2, 2, 2], 'a fenced leader proposes nothing');
-    c.advance(3000);
-    assert.deepEqual(c.lastDecidedCids(), [3, 3, 3, 3], 'ordered after the leader change');
-    assert.ok(c.replicas.every((r) => r.regency === 1));
-  });
-});
-
 describe('recovery and a quiet cluster', () => {
   it('a replica that restarts behind the others catches up without new traffic', () => {
     seqs = new Map();
