@@ -2,10 +2,8 @@
  * Restart from durable state: the replica installs its latest checkpoint, re-executes
  * the decided log after it (rebuilding sessions and cached replies, sending nothing),
  * returns to the regency it had reached and restores its votes in the current instance,
- * so it never contradicts what it said before the crash. Votes it may have sent without a
- * durable record (WRITE-phase records may be deferred) cannot be restored: it sends no
- * PROPOSE and no WRITE in the recovered regency (`Replica.fencedRegency`). Whatever it
- * missed while down comes later from catch-up or state transfer.
+ * so it never contradicts what it said before the crash. Whatever it missed while down
+ * comes later from catch-up or state transfer.
  */
 import { toHex } from './bytes.ts';
 import { decodeBatch, type VoteState } from './codec.ts';
@@ -48,12 +46,6 @@ export function recover(replica: Replica, state: RecoveredState): number {
     replica.stopSentRegency = replica.regency;
     replica.instance.round = newRound(replica.regency);
     if (state.votes) restoreVotes(replica, state.votes);
-    if (!isFirstStart(state)) {
-      // WRITE-phase records may have been deferred and lost: whatever we WROTE or PROPOSED
-      // in this regency is unknown, so we send neither in it (mustPersistBeforeSpeaking).
-      replica.durablyStarted = true;
-      if (!replica.options.plantedBugs?.noRestartFence) replica.fencedRegency = replica.regency;
-    }
     // Others may have decided more while we were down, and may stay quiet: ask at the first tick.
     replica.askForDecisionsAtStart = true;
   } finally {
@@ -61,14 +53,6 @@ export function recover(replica: Replica, state: RecoveredState): number {
   }
   replica.discardOutputs(); // replies and records of the replay are not sent or written again
   return executed;
-}
-
-/**
- * Nothing durable: a first start. A replica that ran keeps at least one record that had to
- * be durable before it spoke (`Replica.durablyStarted`), and none of those is deleted.
- */
-function isFirstStart(state: RecoveredState): boolean {
-  return state.regency === 0 && state.checkpoint === null && state.decisions.length === 0 && state.votes === null;
 }
 
 function installOwnCheckpoint(replica: Replica, cid: number, bytes: Uint8Array): void {

@@ -59,8 +59,6 @@ export class ReplicaNode {
   private tickTimer: NodeJS.Timeout | null = null;
   /** Persist-then-send chain: keeps Ready outputs in order while storage is asynchronous. */
   private outputChain: Promise<void> = Promise.resolve();
-  /** Writes queued on outputChain and not yet done: while any is, outputs wait their turn. */
-  private writesInFlight = 0;
   private readonly now: () => number;
   /** Dropped-input reasons, counted (a metric a reader can print). */
   readonly drops = new Map<string, number>();
@@ -163,24 +161,19 @@ export class ReplicaNode {
     }
     this.observe(ready);
     if (!ready.persist.some(mustPersistBeforeSpeaking)) {
-      // Nothing here must be durable before we speak (decisions and WRITE-phase votes, see
-      // mustPersistBeforeSpeaking): keep it for the next write that must be, so one commit
-      // (one fsync) carries both. Still, nothing overtakes an earlier write in flight.
+      // Nothing here must be durable before we speak (decisions, see mustPersistBeforeSpeaking):
+      // keep it for the next write that must be, so one commit (one fsync) carries both.
       if (ready.persist.length > 0) this.defer(ready.persist);
-      if (this.writesInFlight === 0) return this.send(ready);
-      this.outputChain = this.outputChain.then(() => this.send(ready));
-      return;
+      return this.send(ready);
     }
     this.persistThenSend([...this.takeDeferred(), ...ready.persist], ready);
   }
 
   /** Writes `records` after every earlier write, then sends `ready`'s outputs; stops the process if storage fails. */
   private persistThenSend(records: DurableRecord[], ready: Ready | null): void {
-    this.writesInFlight++;
     const persisted = this.outputChain.then(() => this.deps.storage.persist(records));
     this.outputChain = persisted.then(
       () => {
-        this.writesInFlight--;
         if (ready) this.send(ready);
       },
       (e) => {
