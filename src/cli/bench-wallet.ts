@@ -169,9 +169,9 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
       if (running) exhausted++;
     });
     const { elapsedMs, cpuPercent } = await measureWindow(clusterPids(cluster.processes), o.warmupS, o.measureS, (on) => (measuring = on));
+    running = false;
     // A client that ran out of operations idled in the window: its figures would be too low.
     if (exhausted > 0) throw new Error(`${exhausted} of ${o.clients} clients used up their ${perClient} pre-signed operations before the window ended`);
-    running = false;
     await Promise.race([Promise.all(loops), sleep(10_000)]);
     let total = 0;
     const perOperation: WalletBenchResult['perOperation'] = {};
@@ -187,10 +187,9 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
   }
 }
 
-/** Runs `tasks` with at most `inFlight` at once, spread over the replicas' APIs. @throws the first failure. */
-/** The fastest a single closed-loop client gets here (≈ 200 transfers/s at 1 client): a generous bound. */
+/** A bound on one closed-loop client's rate (ops/s); one client gets ≈ 100–250 transfers/s here. */
 const CLIENT_OPS_PER_S_MAX = 1000;
-/** A bound on the whole cluster's rate, shared by the clients (it verifies every owner signature 4 times). */
+/** A bound on the whole cluster's rate (ops/s), shared by the clients (it verifies every owner signature 4 times). */
 const CLUSTER_OPS_PER_S_MAX = 8000;
 
 /** Operations to pre-sign per client so that none runs out within `seconds` (s). */
@@ -198,6 +197,7 @@ function planLength(clients: number, seconds: number): number {
   return Math.ceil(seconds * Math.min(CLIENT_OPS_PER_S_MAX, CLUSTER_OPS_PER_S_MAX / clients)) + 100;
 }
 
+/** Runs `tasks` with at most `inFlight` at once, spread over the replicas' APIs. @throws the first failure. */
 async function runParallel(tasks: ((h: WalletHttp) => Promise<unknown>)[], https: WalletHttp[], inFlight: number): Promise<void> {
   let next = 0;
   await Promise.all(
