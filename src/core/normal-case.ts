@@ -265,6 +265,26 @@ export function tryDecide(replica: Replica): void {
 }
 
 /**
+ * Sends again, to every replica, the ACCEPT this replica sent in the current round before a
+ * restart: the same signed vote (Ed25519 signatures are deterministic), so no new claim.
+ * Why: since decisions need not be durable before the replies leave (ready.ts), a crash of
+ * every replica can leave an instance that was decided, and answered, only as the
+ * accepters' durable ACCEPT records. Without traffic nothing would decide it again, and
+ * the replicas would agree on a state without it. Each accepter restarts with that record
+ * (or with the decision, and then the others catch up from it), so a quorum of resent
+ * ACCEPTs decides it again at once. Mod-SMaRt's votes are idempotent (EDCC 2012, §4).
+ */
+export function resendAccept(replica: Replica): void {
+  const inst = replica.instance;
+  const round = inst.round;
+  if (!round.acceptSent || round.proposalDigest === null) return;
+  const value = inst.values.get(round.proposalDigest);
+  if (!value) return;
+  // To ourselves too: the round restored that we sent it, not the vote itself.
+  replica.broadcast(signedVote(replica, MessageType.ACCEPT, inst.cid, round.regency, value.digest));
+}
+
+/**
  * Persists what we voted in this instance before the vote leaves (persist before you
  * speak): a restarted replica must never WRITE or ACCEPT differently in the same regency,
  * and must still hold the write certificate its ACCEPT was based on.

@@ -46,6 +46,9 @@ export function recover(replica: Replica, state: RecoveredState): number {
     replica.stopSentRegency = replica.regency;
     replica.instance.round = newRound(replica.regency);
     if (state.votes) restoreVotes(replica, state.votes);
+    // An ACCEPT we sent in this round may be all that is left of a decided instance
+    // (normal-case.ts, resendAccept): send it again at the first tick.
+    replica.resendAcceptAtStart = replica.instance.round.acceptSent;
     // Others may have decided more while we were down, and may stay quiet: ask at the first tick.
     replica.askForDecisionsAtStart = true;
   } finally {

@@ -26,7 +26,7 @@ import { Sessions } from './sessions.ts';
 import { encodeReplies, type ReplySigning } from './replies.ts';
 import { requestSigningMessage } from './signing.ts';
 import { byzantineQuorum, correctWitnesses, isMember, leaderOf, type View } from './view.ts';
-import { onAccept, onPropose, onRequestArrived, onWrite, proposeIfLeader, type Round } from './normal-case.ts';
+import { onAccept, onPropose, onRequestArrived, onWrite, proposeIfLeader, resendAccept, type Round } from './normal-case.ts';
 import { applyPendingSync, maybeRequestSync, onStop, onStopData, onSync, onSyncForward, onSyncRequest, resendStop, sendStop } from './synchronization.ts';
 import { maybeRequestCatchUp, onDecisionReply, onDecisionRequest, requestCatchUp } from './catch-up.ts';
 import { checkStability, isCheckpointCid, onCheckpoint, takeCheckpoint } from './checkpointing.ts';
@@ -117,6 +117,8 @@ export class Replica {
   recovering = false;
   /** Set by recovery: the first tick asks the others for decisions we missed while down. */
   askForDecisionsAtStart = false;
+  /** Set by recovery: the first tick sends again the ACCEPT we had sent in the current round (see recovery.ts). */
+  resendAcceptAtStart = false;
   /** When this replica last decided an instance (ms). */
   lastProgressMs = 0;
 
@@ -335,6 +337,10 @@ export class Replica {
     if (this.askForDecisionsAtStart) {
       this.askForDecisionsAtStart = false;
       requestCatchUp(this, this.others(), true);
+    }
+    if (this.resendAcceptAtStart) {
+      this.resendAcceptAtStart = false;
+      resendAccept(this);
     }
     maybeRequestCatchUp(this);
     maybeRequestSync(this);

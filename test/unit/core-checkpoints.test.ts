@@ -143,6 +143,27 @@ describe('recovery from durable state', () => {
     assert.equal((c.services[2] as AppendService).history.length, history.length + 1);
   });
 
+  it('all replicas crash and lose their last decision: their resent ACCEPTs decide it again, with no traffic and no leader change', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    send(c, 1, 2);
+    const decided = toHex(c.replicas[0]!.decided.get(1)!.value);
+    const history = (c.services[0] as AppendService).history.map((h) => toHex(h));
+    for (const id of [0, 1, 2, 3]) {
+      c.crash(id);
+      c.disks[id] = c.disks[id]!.filter((r) => r.kind !== 'decision' || r.decision.cid !== 1);
+      c.restart(id);
+    }
+    assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
+    c.run(); // only what the restarts sent: no request, no timeout
+    assert.deepEqual(c.lastDecidedCids(), [1, 1, 1, 1]);
+    for (const r of c.replicas) {
+      assert.equal(toHex(r.decided.get(1)!.value), decided);
+      assert.equal(r.regency, 0);
+    }
+    assert.deepEqual((c.services[3] as AppendService).history.map((h) => toHex(h)), history);
+  });
+
   it('a restarted replica does not vote differently in the same regency', () => {
     seqs = new Map();
     const c = new LocalCluster({ n: 4, replica: small });
