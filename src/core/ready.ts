@@ -34,7 +34,8 @@ export type DurableRecord =
  * - if every replica loses it, the value is still safe: the quorum that ACCEPTed it had
  *   each made its write certificate durable before ACCEPTing, so any quorum of STOPDATAs
  *   in the next regency reports it and the new leader must propose it again (Mod-SMaRt's
- *   synchronization phase, Sousa & Bessani, EDCC 2012, §5).
+ *   synchronization phase, Sousa & Bessani, EDCC 2012, §5). It is decided sooner than
+ *   that: each accepter sends its restored ACCEPT again when it restarts (`resendAccept`).
  * What the replica said about the decision (replies, the next PROPOSE) is what it would
  * say again after catching up, because execution is deterministic.
  * Why: a decision record was one of three fsyncs per instance on the critical path
