@@ -272,7 +272,8 @@ export function tryDecide(replica: Replica): void {
  * accepters' durable ACCEPT records. Without traffic nothing would decide it again, and
  * the replicas would agree on a state without it. Each accepter restarts with that record
  * (or with the decision, and then the others catch up from it), so a quorum of resent
- * ACCEPTs decides it again at once. Mod-SMaRt's votes are idempotent (EDCC 2012, §4).
+ * ACCEPTs decides it again at once. A replica that still holds the first copy drops the
+ * second as a duplicate (`recordVote`), so resending is harmless.
  */
 export function resendAccept(replica: Replica): void {
   const inst = replica.instance;
