@@ -17,6 +17,24 @@ function send(c: LocalCluster, clientId: number, n: number, to?: number[]): void
     c.run();
   }
 }
+/**
+ * Decides instances 0 and 1, then crashes every replica, losing its decision record of
+ * instance 1: a host defers decision records (mustPersistBeforeSpeaking), while the votes
+ * behind them stay durable. @returns instance 1's value and the history before, as hex.
+ */
+function crashAllLosingLastDecision(c: LocalCluster): { decided: string; history: string[] } {
+  send(c, 1, 2);
+  assert.deepEqual(c.lastDecidedCids(), [1, 1, 1, 1]);
+  const decided = toHex(c.replicas[0]!.decided.get(1)!.value);
+  const history = (c.services[0] as AppendService).history.map((h) => toHex(h));
+  for (const id of [0, 1, 2, 3]) {
+    c.crash(id);
+    c.disks[id] = c.disks[id]!.filter((r) => r.kind !== 'decision' || r.decision.cid !== 1);
+    c.restart(id);
+  }
+  assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
+  return { decided, history };
+}
 const digestOf = (c: LocalCluster, id: number) => toHex(sha256(c.services[id]!.snapshot()));
 const small = { checkpointPeriod: 4, decisionsKept: 6, requestTimeoutMs: 500, catchUpIntervalMs: 100, stateTransferTimeoutMs: 300 };
 
@@ -121,23 +139,18 @@ describe('recovery from durable state', () => {
   it('all replicas crash and lose their last decision (not yet durable): the same value is decided again', () => {
     seqs = new Map();
     const c = new LocalCluster({ n: 4, replica: small });
-    send(c, 1, 2);
-    assert.deepEqual(c.lastDecidedCids(), [1, 1, 1, 1]);
-    const decided = toHex(c.replicas[0]!.decided.get(1)!.value);
-    const history = (c.services[0] as AppendService).history.map((h) => toHex(h));
-    // A host defers decision records (mustPersistBeforeSpeaking); a crash of every replica
-    // loses instance 1's, while the votes behind them stay durable.
-    for (const id of [0, 1, 2, 3]) {
-      c.crash(id);
-      c.disks[id] = c.disks[id]!.filter((r) => r.kind !== 'decision' || r.decision.cid !== 1);
-      c.restart(id);
-    }
-    assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
-    // The next request times out in the regency the replicas voted in; the leader change
-    // finds instance 1's write certificate and proposes that value again.
+    const { decided, history } = crashAllLosingLastDecision(c);
+    // The resent ACCEPTs are lost here, so the next request times out in the regency the
+    // replicas voted in; the leader change finds instance 1's write certificate and
+    // proposes that value again.
+    c.filter = (e) => {
+      const m = decode(e.bytes);
+      return m.type === MessageType.ACCEPT && m.regency === 0 ? null : e;
+    };
     send(c, 1, 1);
     c.advance(3000);
     assert.deepEqual(c.lastDecidedCids(), [2, 2, 2, 2]);
+    assert.ok(c.replicas.every((r) => r.regency >= 1), 'decided again through a leader change');
     for (const r of c.replicas) assert.equal(toHex(r.decided.get(1)!.value), decided);
     assert.deepEqual((c.services[2] as AppendService).history.slice(0, history.length).map((h) => toHex(h)), history);
     assert.equal((c.services[2] as AppendService).history.length, history.length + 1);
@@ -146,15 +159,7 @@ describe('recovery from durable state', () => {
   it('all replicas crash and lose their last decision: their resent ACCEPTs decide it again, with no traffic and no leader change', () => {
     seqs = new Map();
     const c = new LocalCluster({ n: 4, replica: small });
-    send(c, 1, 2);
-    const decided = toHex(c.replicas[0]!.decided.get(1)!.value);
-    const history = (c.services[0] as AppendService).history.map((h) => toHex(h));
-    for (const id of [0, 1, 2, 3]) {
-      c.crash(id);
-      c.disks[id] = c.disks[id]!.filter((r) => r.kind !== 'decision' || r.decision.cid !== 1);
-      c.restart(id);
-    }
-    assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
+    const { decided, history } = crashAllLosingLastDecision(c);
     c.run(); // only what the restarts sent: no request, no timeout
     assert.deepEqual(c.lastDecidedCids(), [1, 1, 1, 1]);
     for (const r of c.replicas) {
