@@ -46,9 +46,13 @@ export function recover(replica: Replica, state: RecoveredState): number {
     replica.stopSentRegency = replica.regency;
     replica.instance.round = newRound(replica.regency);
     if (state.votes) restoreVotes(replica, state.votes);
-    // An ACCEPT we sent in this round may be all that is left of a decided instance
-    // (normal-case.ts, resendAccept): send it again at the first tick.
-    replica.resendAcceptAtStart = replica.instance.round.acceptSent;
+    // An ACCEPT we sent may be all that is left of a decided instance (normal-case.ts,
+    // resendAccept): send it again at the first tick.
+    replica.decidedAcceptToResend = state.votes ? acceptOfDecidedInstance(replica, state.votes) : null;
+    replica.resendAcceptAtStart = replica.instance.round.acceptSent || replica.decidedAcceptToResend !== null;
+    // If that instance was decided, clients may have been told its results, which our state
+    // lacks: unordered reads wait until we decide it (replica.ts, answerUnordered).
+    if (state.votes?.accepted && state.votes.cid >= replica.instance.cid) replica.readsHeldUntilCid = state.votes.cid;
     // Others may have decided more while we were down, and may stay quiet: ask at the first tick.
     replica.askForDecisionsAtStart = true;
   } finally {
@@ -69,6 +73,13 @@ function installOwnCheckpoint(replica: Replica, cid: number, bytes: Uint8Array):
   const signature = replica.deps.signer.sign(checkpointSigningMessage(cid, digest, bytes.length));
   replica.checkpoints.set(cid, { cid, digest, bytes, report: { type: MessageType.CHECKPOINT, from: replica.id, cid, digest, byteLength: bytes.length, signature } });
   markStable(replica, cid);
+}
+
+/** Our ACCEPT in an instance we already decided (our checkpoint covers it), from its durable vote record; null if none. */
+function acceptOfDecidedInstance(replica: Replica, v: VoteState): { cid: number; regency: number; digest: Uint8Array } | null {
+  const c = v.writeCertificate;
+  if (v.cid >= replica.instance.cid || !v.accepted || !c || c.cid !== v.cid || c.regency !== v.regency) return null;
+  return { cid: v.cid, regency: v.regency, digest: replica.deps.hash(c.value) };
 }
 
 function restoreVotes(replica: Replica, v: VoteState): void {

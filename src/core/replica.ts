@@ -117,8 +117,19 @@ export class Replica {
   recovering = false;
   /** Set by recovery: the first tick asks the others for decisions we missed while down. */
   askForDecisionsAtStart = false;
-  /** Set by recovery: the first tick sends again the ACCEPT we had sent in the current round (see recovery.ts). */
+  /** Set by recovery: the first tick sends again the ACCEPTs we had sent (see `resendAccept`). */
   resendAcceptAtStart = false;
+  /** Set by recovery: our ACCEPT in the last instance we decided, which the others may still need (see `resendAccept`). */
+  decidedAcceptToResend: { readonly cid: number; readonly regency: number; readonly digest: Uint8Array } | null = null;
+  /**
+   * Unordered reads wait until this instance is decided here (-1: none wait). Set by
+   * recovery when we restarted with an ACCEPT in an undecided instance: that instance may
+   * have been decided and answered before the crash, so our state may be older than what a
+   * client was told (see `answerUnordered`).
+   */
+  readsHeldUntilCid = -1;
+  /** Unordered reads waiting for `readsHeldUntilCid` (at most `pendingTotalMax`). */
+  private readonly heldReads: { readonly clientId: number; readonly request: Request }[] = [];
   /** When this replica last decided an instance (ms). */
   lastProgressMs = 0;
 
@@ -152,6 +163,7 @@ export class Replica {
         break;
     }
     this.drainSelf();
+    if (this.heldReads.length > 0 && this.lastDecidedCid >= this.readsHeldUntilCid) this.answerHeldReads();
   }
 
   /** Restores durable state after a restart; call before the first step (see recovery.ts). */
@@ -358,8 +370,9 @@ export class Replica {
     if (signed && !m.signature) return this.drop(from, `request ${m.session}/${m.seq}: missing client signature`);
     if (!m.ordered) {
       if (signed && !this.requestSignatureValid(m)) return this.drop(from, `request ${m.session}/${m.seq}: bad client signature`);
-      const result = this.deps.service.executeUnordered(m.payload, { clientId, seq: m.seq });
-      this.ready.replies.push({ clientId, bytes: encodeReplies(this.replySigning, [m], [result])[0]! });
+      if (this.lastDecidedCid >= this.readsHeldUntilCid) return this.answerUnordered(clientId, m);
+      if (this.heldReads.length >= this.options.pendingTotalMax) return this.drop(from, `unordered request ${m.seq}: ${this.heldReads.length} reads already wait for instance ${this.readsHeldUntilCid}`);
+      this.heldReads.push({ clientId, request: m });
       return;
     }
     // An ordered request's signature is checked later, once, where it matters (takeProposable,
@@ -381,6 +394,22 @@ export class Replica {
       default:
         return this.drop(from, `request ${m.session}/${m.seq} not admitted: ${admission}`);
     }
+  }
+
+  /**
+   * Answers an unordered read from the current state (BFT-SMaRt's invokeUnordered): the
+   * client needs a Byzantine quorum of matching replies, so a read sees every operation
+   * whose reply a client accepted, as long as no correct replica answers from a state it
+   * lost. Hence `readsHeldUntilCid` after a restart.
+   */
+  private answerUnordered(clientId: number, m: Request): void {
+    const result = this.deps.service.executeUnordered(m.payload, { clientId, seq: m.seq });
+    this.ready.replies.push({ clientId, bytes: encodeReplies(this.replySigning, [m], [result])[0]! });
+  }
+
+  private answerHeldReads(): void {
+    this.readsHeldUntilCid = -1;
+    for (const { clientId, request } of this.heldReads.splice(0)) this.answerUnordered(clientId, request);
   }
 
   private onReplicaBytes(from: number, bytes: Uint8Array): void {

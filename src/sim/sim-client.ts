@@ -81,7 +81,7 @@ export class SimClient {
         this.checkers.replies.onAccepted(key, outcome.result, this.host.nowMs);
         this.checkers.execution.checkAcknowledged(key, this.host.nowMs);
       }
-      this.workload.onAccepted(op, outcome.result, e.ordered, this.host.nowMs);
+      this.workload.onAccepted(op, outcome.result, e.ordered, this.host.nowMs, record.issuedMs);
       this.host.note(`client ${this.clientId} #${index} done in ${(this.host.nowMs - record.issuedMs).toFixed(0)} ms (seq ${e.seq}${e.ordered ? '' : ', unordered'}): ${preview(outcome.result)}`);
       return true;
     } catch (err) {

@@ -169,6 +169,39 @@ describe('recovery from durable state', () => {
     assert.deepEqual((c.services[3] as AppendService).history.map((h) => toHex(h)), history);
   });
 
+  it('an accepter that got past the instance by a checkpoint resends its ACCEPT, so the others decide it with no traffic', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    send(c, 1, 3); // instances 0..2 everywhere
+    // Instance 3 (it ends a checkpoint period) is decided by 0, 1 and 2 only: 3 hears nothing.
+    c.filter = (e) => (e.to === 3 ? null : e);
+    send(c, 1, 1);
+    c.filter = (e) => e;
+    assert.deepEqual(c.lastDecidedCids(), [3, 3, 3, 2]);
+    // Every replica crashes. None kept its decision of 3 (deferred records); 0 kept its
+    // checkpoint at 3, 1 and 2 kept only their ACCEPT for it, 3 never voted in it.
+    for (const id of [0, 1, 2, 3]) c.crash(id);
+    for (const id of [0, 1, 2, 3]) {
+      c.disks[id] = c.disks[id]!.filter((r) => {
+        if (r.kind === 'decision') return r.decision.cid !== 3;
+        if (r.kind === 'checkpoint' || r.kind === 'stable-checkpoint') return id === 0 || r.cid !== 3;
+        return true;
+      });
+    }
+    for (const id of [0, 1, 2, 3]) c.restart(id);
+    assert.deepEqual(c.lastDecidedCids(), [3, 2, 2, 2]);
+    // Unordered reads right after the restart: 1 and 2 hold theirs (their state may lack an
+    // acknowledged instance), 0 and 3 answer at once (3 never accepted anything in 3).
+    c.clientSend({ clientId: 9, session: 1, seq: 1, ordered: false, payload: enc.encode('read') });
+    assert.deepEqual((c.replies.get(9) ?? []).map((r) => [r.replicaId, new TextDecoder().decode(r.result)]), [[0, '4'], [3, '3']]);
+    c.advance(1000); // ticks and catch-up only: no request is pending anywhere
+    assert.deepEqual(c.lastDecidedCids(), [3, 3, 3, 3]);
+    assert.ok(c.replicas.every((r) => r.regency === 0), 'no leader change');
+    for (const id of [1, 2, 3]) assert.equal(toHex(sha256(c.services[id]!.snapshot())), toHex(sha256(c.services[0]!.snapshot())));
+    const reads = (c.replies.get(9) ?? []).map((r) => [r.replicaId, new TextDecoder().decode(r.result)]);
+    assert.deepEqual(reads.slice(2).sort(), [[1, '4'], [2, '4']], 'the held reads are answered once the instance is decided');
+  });
+
   it('a restarted replica does not vote differently in the same regency', () => {
     seqs = new Map();
     const c = new LocalCluster({ n: 4, replica: small });

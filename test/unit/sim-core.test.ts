@@ -18,6 +18,7 @@ import { AgreementChecker } from '../../src/sim/checkers/agreement.ts';
 import { ExecutionChecker } from '../../src/sim/checkers/execution.ts';
 import { LivenessChecker } from '../../src/sim/checkers/liveness.ts';
 import { WalletChecker } from '../../src/sim/checkers/wallet.ts';
+import { AppendChecker } from '../../src/sim/checkers/append.ts';
 import { sha256 } from '../../src/crypto/ed25519.ts';
 import { encodeMessage } from '../../src/core/codec.ts';
 import { MessageType, type Request } from '../../src/core/messages.ts';
@@ -164,6 +165,24 @@ describe('checkers catch what they claim', () => {
     assert.equal(v.count, 0, 'within the bound so far');
     c.finish(1000, 2300);
     assert.equal(v.list[0]?.checker, 'liveness');
+  });
+
+  it('append: a read issued after an acknowledged append that does not see it', () => {
+    const v = new Violations();
+    const c = new AppendChecker(v, true);
+    c.onAcknowledged(1, enc.encode('a'), 'client 1', 100);
+    c.onAcknowledged(2, enc.encode('b'), 'client 2', 200);
+    c.onRead(1, 'client 3', 150, 400); // issued before length 2 was acknowledged
+    c.onRead(2, 'client 3', 250, 400);
+    assert.equal(v.count, 0);
+    c.onRead(1, 'client 4', 250, 400);
+    assert.equal(v.list[0]?.checker, 'stale-read');
+    assert.match(v.list[0]!.message, /length 1, issued after length 2 was acknowledged to client 2/);
+    const off = new Violations();
+    const unchecked = new AppendChecker(off, false);
+    unchecked.onAcknowledged(2, enc.encode('b'), 'client 2', 200);
+    unchecked.onRead(0, 'client 4', 250, 400);
+    assert.equal(off.count, 0, 'reads are not checked when a replica counts against f');
   });
 
   it('wallet: an acknowledged entry missing from every correct ledger', () => {

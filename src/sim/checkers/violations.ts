@@ -7,6 +7,7 @@ export const CHECKERS = [
   'validity',
   'liveness',
   'client-result',
+  'stale-read',
   'wallet',
   'state',
   'accusation',

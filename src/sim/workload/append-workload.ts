@@ -22,9 +22,10 @@ export class AppendWorkload implements Workload {
     return { payload: enc.encode(text), ordered: true, label: `append ${text}` };
   }
 
-  onAccepted(op: PlannedOperation, result: Uint8Array, ordered: boolean, atMs: number): void {
-    if (!ordered || op.label === 'read length') return;
+  onAccepted(op: PlannedOperation, result: Uint8Array, ordered: boolean, atMs: number, issuedMs: number): void {
     const length = Number(dec.decode(result));
-    if (Number.isSafeInteger(length) && length > 0) this.checker.onAcknowledged(length, op.payload, `client ${this.clientId}`, atMs);
+    if (!Number.isSafeInteger(length)) return;
+    if (op.label === 'read length') this.checker.onRead(length, `client ${this.clientId}${ordered ? '' : ' (unordered)'}`, issuedMs, atMs);
+    else if (ordered && length > 0) this.checker.onAcknowledged(length, op.payload, `client ${this.clientId}`, atMs);
   }
 }

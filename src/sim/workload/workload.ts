@@ -12,6 +12,9 @@ export interface PlannedOperation {
 export interface Workload {
   /** The next operation to issue. */
   next(): PlannedOperation;
-  /** The result f+1 replicas agreed on for `op` (`ordered`: whether it was finally ordered). */
-  onAccepted(op: PlannedOperation, result: Uint8Array, ordered: boolean, atMs: number): void;
+  /**
+   * The result the client accepted for `op` (`ordered`: whether it was finally ordered),
+   * at simulated time `atMs`; `issuedMs` is when the client issued it.
+   */
+  onAccepted(op: PlannedOperation, result: Uint8Array, ordered: boolean, atMs: number, issuedMs: number): void;
 }
