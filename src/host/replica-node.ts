@@ -6,12 +6,13 @@
 import { allocateBytes } from '../core/bytes.ts';
 import { Replica } from '../core/replica.ts';
 import { Ed25519Verifier } from '../crypto/ed25519.ts';
-import { mustPersistBeforeSpeaking, type DurableRecord, type Ready } from '../core/ready.ts';
+import type { Ready } from '../core/ready.ts';
 import type { ReplicaDependencies, ReplicaOptions } from '../core/options.ts';
 import type { Principal } from '../security/principal.ts';
 import { TlsConnector, TlsServer, type TlsCredentials, type TransportLogger } from './transport/index.ts';
 import type { ReplicaStorage } from './storage/replica-storage.ts';
 import type { OutputInterceptor } from './output-interceptor.ts';
+import { OutputSequencer } from './output-sequencer.ts';
 
 /**
  * How long records that need not be durable before speaking (decisions) wait for a write
@@ -57,15 +58,12 @@ export class ReplicaNode {
   private readonly server: TlsServer;
   private readonly peers = new Map<number, TlsConnector>();
   private tickTimer: NodeJS.Timeout | null = null;
-  /** Persist-then-send chain: keeps Ready outputs in order while storage is asynchronous. */
-  private outputChain: Promise<void> = Promise.resolve();
+  /** Persist before you speak, in order (see OutputSequencer). */
+  private readonly outputs: OutputSequencer;
   private readonly now: () => number;
   /** Dropped-input reasons, counted (a metric a reader can print). */
   readonly drops = new Map<string, number>();
   private readonly delayTimers = new Set<NodeJS.Timeout>();
-  /** Records that need not be durable before speaking, waiting for the next write (see defer). */
-  private deferred: DurableRecord[] = [];
-  private deferredTimer: NodeJS.Timeout | null = null;
   private closed = false;
   port = 0;
 
@@ -77,6 +75,18 @@ export class ReplicaNode {
     const clientKeys = new Ed25519Verifier();
     this.core = new Replica(options.replica, { ...deps, clientVerifier: clientKeys });
     this.now = deps.now ?? Date.now;
+    this.outputs = new OutputSequencer(
+      {
+        persist: (records) => deps.storage.persist(records),
+        send: (ready) => this.send(ready),
+        fail: (e) => {
+          // Losing durability would let this replica contradict itself after a crash: stop.
+          deps.logger.error({ err: String(e) }, 'storage failed, stopping the replica');
+          process.exit(70);
+        },
+      },
+      DEFERRED_FLUSH_MS,
+    );
     const view = options.replica.view;
     this.server = new TlsServer(options.tls, {
       logger: deps.logger,
@@ -116,13 +126,13 @@ export class ReplicaNode {
   async close(): Promise<void> {
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = null;
-    this.flushDeferred(); // a clean shutdown keeps every decision
+    const written = this.outputs.close(); // a clean shutdown keeps every decision
     this.closed = true;
     for (const t of this.delayTimers) clearTimeout(t);
     this.delayTimers.clear();
     for (const c of this.peers.values()) c.close();
     await this.server.close();
-    await this.outputChain.catch(() => undefined);
+    await written;
     await this.deps.storage.close();
   }
 
@@ -160,59 +170,14 @@ export class ReplicaNode {
       for (const d of rewritten.delayed) this.sendLater(d.delayMs, { ...ready, persist: [], events: [], messages: [...d.messages], replies: [...d.replies] });
     }
     this.observe(ready);
-    if (!ready.persist.some(mustPersistBeforeSpeaking)) {
-      // Nothing here must be durable before we speak (decisions, see mustPersistBeforeSpeaking):
-      // keep it for the next write that must be, so one commit (one fsync) carries both.
-      if (ready.persist.length > 0) this.defer(ready.persist);
-      return this.send(ready);
-    }
-    this.persistThenSend([...this.takeDeferred(), ...ready.persist], ready);
-  }
-
-  /** Writes `records` after every earlier write, then sends `ready`'s outputs; stops the process if storage fails. */
-  private persistThenSend(records: DurableRecord[], ready: Ready | null): void {
-    const persisted = this.outputChain.then(() => this.deps.storage.persist(records));
-    this.outputChain = persisted.then(
-      () => {
-        if (ready) this.send(ready);
-      },
-      (e) => {
-        // Losing durability would let this replica contradict itself after a crash: stop.
-        this.deps.logger.error({ err: String(e) }, 'storage failed, stopping the replica');
-        process.exit(70);
-      },
-    );
-  }
-
-  /**
-   * Keeps records that need not be durable yet; they go with the next write that must be,
-   * or on their own after DEFERRED_FLUSH_MS of quiet (or at close).
-   */
-  private defer(records: readonly DurableRecord[]): void {
-    this.deferred.push(...records);
-    this.deferredTimer ??= setTimeout(() => this.flushDeferred(), DEFERRED_FLUSH_MS);
-  }
-
-  private flushDeferred(): void {
-    if (this.closed) return;
-    const records = this.takeDeferred();
-    if (records.length > 0) this.persistThenSend(records, null);
-  }
-
-  /** The records kept back so far (the list is emptied), with their flush timer cancelled. */
-  private takeDeferred(): DurableRecord[] {
-    if (this.deferredTimer) clearTimeout(this.deferredTimer);
-    this.deferredTimer = null;
-    const records = this.deferred;
-    this.deferred = [];
-    return records;
+    this.outputs.submit(ready);
   }
 
   /** An interceptor's delayed outputs (e.g. a slow replica's): sent after `delayMs`, unless closed by then. */
   private sendLater(delayMs: number, ready: Ready): void {
     const timer = setTimeout(() => {
       this.delayTimers.delete(timer);
-      if (!this.closed) this.outputChain = this.outputChain.then(() => this.send(ready));
+      if (!this.closed) this.outputs.after(() => this.send(ready));
     }, delayMs);
     this.delayTimers.add(timer);
   }
