@@ -164,6 +164,8 @@ export function validateBatch(replica: Replica, batch: Batch): string | null {
 export function writeValue(replica: Replica, digest: Uint8Array): void {
   const round = replica.instance.round;
   if (round.writeSent) return;
+  // Restarted in this regency: we may have WRITTEN another value here before the crash.
+  if (round.regency === replica.fencedRegency) return;
   round.proposalDigest = toHex(digest);
   round.writeSent = true;
   persistVotes(replica);
@@ -297,21 +299,25 @@ export function resendAccept(replica: Replica): void {
 }
 
 /**
- * Persists what we voted in this instance before the vote leaves (persist before you
- * speak): a restarted replica must never WRITE or ACCEPT differently in the same regency,
- * and must still hold the write certificate its ACCEPT was based on.
+ * Persists what we voted in this instance: a restarted replica must never WRITE or ACCEPT
+ * differently in the same regency, and must still hold the write certificate its ACCEPT
+ * was based on. The ACCEPT-phase record is durable before the ACCEPT leaves; a WRITE-phase
+ * record may follow its WRITE, once a restart is sure to fence us (`mustPersistBeforeSpeaking`).
  */
 function persistVotes(replica: Replica): void {
   const inst = replica.instance;
   const round = inst.round;
   const written = round.proposalDigest !== null ? (inst.values.get(round.proposalDigest)?.value ?? null) : null;
-  replica.persist({ kind: 'votes', votes: { cid: inst.cid, regency: round.regency, written, accepted: round.acceptSent, writeCertificate: inst.writeCertificate } });
+  const votes = { cid: inst.cid, regency: round.regency, written, accepted: round.acceptSent, writeCertificate: inst.writeCertificate };
+  replica.persist({ kind: 'votes', votes, mayDefer: !round.acceptSent && replica.durablyStarted });
 }
 
 /** The leader proposes the next batch when the current instance has no proposal yet. */
 export function proposeIfLeader(replica: Replica): void {
   // A leader still catching up to its own SYNC's instance proposes nothing (its SYNC is the proposal).
   if (replica.synchronizing || replica.leader !== replica.id || replica.pendingSync) return;
+  // Restarted in this regency: we may have proposed another value here before the crash.
+  if (replica.regency === replica.fencedRegency) return;
   const round = replica.instance.round;
   if (round.proposeSent || round.proposalDigest !== null || round.awaiting) return;
   const requests = replica.takeProposable(replica.options.batchRequestsMax);

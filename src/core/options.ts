@@ -61,6 +61,11 @@ export interface PlantedBugs {
   readonly quorumTooSmall?: boolean;
   /** Leave write certificates out of STOPDATA, so a new leader may forget a written value. */
   readonly forgetWriteCertificates?: boolean;
+  /**
+   * Restart without the fence: a replica that lost its deferred WRITE-phase record may
+   * PROPOSE or WRITE again in the regency it recovered (recovery.ts).
+   */
+  readonly noRestartFence?: boolean;
 }
 
 export const DEFAULT_OPTIONS: Omit<ReplicaOptions, 'id' | 'view'> = {

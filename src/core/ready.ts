@@ -2,8 +2,9 @@
  * What the core asks its host to do after a `step` (etcd raft's `Ready`).
  *
  * Persist before you speak: everything in `messages` and `replies` may be sent only
- * after every record in `persist` that `mustPersistBeforeSpeaking` is durable, because
- * those messages may depend on it (a vote must never be contradicted after a crash).
+ * after every record in `persist` that `mustPersistBeforeSpeaking` is durable, and after
+ * every earlier Ready's records that are, because those messages may depend on them (a
+ * vote must never be contradicted after a crash).
  * Records are written in order, atomically per Ready; a record that need not be durable
  * first must still be durable no later than the next record that must.
  */
@@ -15,8 +16,13 @@ export type DurableRecord =
   | { readonly kind: 'decision'; readonly decision: Decision }
   /** The regency this replica moved to; a restarted replica must not vote in an older one. */
   | { readonly kind: 'regency'; readonly regency: number }
-  /** What this replica voted in the current instance (replaces the previous record). */
-  | { readonly kind: 'votes'; readonly votes: VoteState }
+  /**
+   * What this replica voted in the current instance (replaces the previous record).
+   * `mayDefer`: a WRITE-phase record (nothing ACCEPTed in it) of a replica whose durable
+   * state already shows that it ran, so that a restart fences it (see
+   * `mustPersistBeforeSpeaking`).
+   */
+  | { readonly kind: 'votes'; readonly votes: VoteState; readonly mayDefer?: boolean }
   /** This replica's checkpoint after executing `cid` (canonical bytes and their digest). */
   | { readonly kind: 'checkpoint'; readonly cid: number; readonly digest: Uint8Array; readonly bytes: Uint8Array }
   /**
@@ -26,8 +32,10 @@ export type DurableRecord =
   | { readonly kind: 'stable-checkpoint'; readonly cid: number };
 
 /**
- * Whether `record` must be durable before the Ready's messages and replies leave. A
- * decision need not (the host may defer it to the next write that must be durable):
+ * Whether `record` must be durable before the Ready's messages and replies leave. Two
+ * kinds need not; the host may defer them to the next write that must be durable.
+ *
+ * A decision:
  * - a replica that crashes and loses it restarts one instance behind (whatever it voted
  *   there was durable before the vote left) and catches up from the others, who hold the
  *   decision and its proof;
@@ -40,9 +48,30 @@ export type DurableRecord =
  * say again after catching up, because execution is deterministic.
  * Why: a decision record was one of three fsyncs per instance on the critical path
  * (`docs/performance.md`, lever 28).
+ *
+ * A WRITE-phase vote record (`mayDefer`):
+ * - a replica that loses it may have sent a WRITE (or, as leader, a PROPOSE) that it no
+ *   longer remembers. So a replica restarted from durable state is fenced (recovery.ts): it
+ *   sends no PROPOSE and no WRITE in the regency it recovered, and votes again from the
+ *   next one. It cannot contradict what it forgot, and a correct leader never equivocates.
+ * - what leader change relies on is unchanged: the write certificate is in the ACCEPT-phase
+ *   record, which stays durable before the ACCEPT leaves. A WRITE alone decides nothing;
+ *   a quorum of others' WRITEs gives the others their certificates.
+ * - a replica whose durable state is still empty cannot tell a first start (not fenced)
+ *   from a restart that lost everything, so its records stay durable first until one is
+ *   (`Replica.durablyStarted`).
+ * - the cost: a replica restarted after a crash sits out the rest of its regency. A
+ *   crashed leader, or two crashed replicas out of four, means a leader change (one
+ *   request timeout). A clean stop writes everything and marks the store, and a replica
+ *   that finds the mark is not fenced (`RecoveredState.cleanStop`).
+ * Why: the WRITE records were two of the three fsync stages on an instance's critical
+ * path, the leader's before its PROPOSE and each follower's before its WRITE
+ * (`docs/performance.md`, lever 30).
  */
 export function mustPersistBeforeSpeaking(record: DurableRecord): boolean {
-  return record.kind !== 'decision';
+  if (record.kind === 'decision') return false;
+  if (record.kind === 'votes' && record.mayDefer === true) return false;
+  return true;
 }
 
 export interface OutboundMessage {

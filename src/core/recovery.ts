@@ -2,8 +2,11 @@
  * Restart from durable state: the replica installs its latest checkpoint, re-executes
  * the decided log after it (rebuilding sessions and cached replies, sending nothing),
  * returns to the regency it had reached and restores its votes in the current instance,
- * so it never contradicts what it said before the crash. Whatever it missed while down
- * comes later from catch-up or state transfer.
+ * so it never contradicts what it said before the crash. Votes it may have sent without a
+ * durable record (WRITE-phase records may be deferred) cannot be restored: after a crash it
+ * sends no PROPOSE and no WRITE in the recovered regency (`Replica.fencedRegency`); after a
+ * clean stop nothing was lost and it is not fenced. Whatever it missed while down comes
+ * later from catch-up or state transfer.
  */
 import { toHex } from './bytes.ts';
 import { decodeBatch, type VoteState } from './codec.ts';
@@ -20,6 +23,11 @@ export interface RecoveredState {
   /** Decided instances after the checkpoint, ascending; may stop early (a torn tail is simply shorter). */
   readonly decisions: readonly Decision[];
   readonly votes: VoteState | null;
+  /**
+   * The replica stopped cleanly: every record it kept back was written before it stopped,
+   * so nothing it said can have been lost and it is not fenced. Absent after a crash.
+   */
+  readonly cleanStop?: boolean;
 }
 
 /**
@@ -53,6 +61,13 @@ export function recover(replica: Replica, state: RecoveredState): number {
     // If that instance was decided, clients may have been told its results, which our state
     // lacks: unordered reads wait until we decide it (replica.ts, answerUnordered).
     if (state.votes?.accepted && state.votes.cid >= replica.instance.cid) replica.readsHeldUntilCid = state.votes.cid;
+    if (!isFirstStart(state)) {
+      replica.durablyStarted = true;
+      // After a crash, WRITE-phase records may have been deferred and lost: whatever we WROTE
+      // or PROPOSED in this regency is unknown, so we send neither in it
+      // (mustPersistBeforeSpeaking). After a clean stop nothing was lost.
+      if (state.cleanStop !== true && !replica.options.plantedBugs?.noRestartFence) replica.fencedRegency = replica.regency;
+    }
     // Others may have decided more while we were down, and may stay quiet: ask at the first tick.
     replica.askForDecisionsAtStart = true;
   } finally {
@@ -60,6 +75,14 @@ export function recover(replica: Replica, state: RecoveredState): number {
   }
   replica.discardOutputs(); // replies and records of the replay are not sent or written again
   return executed;
+}
+
+/**
+ * Nothing durable: a first start. A replica that ran keeps at least one record that had to
+ * be durable before it spoke (`Replica.durablyStarted`), and none of those is deleted.
+ */
+function isFirstStart(state: RecoveredState): boolean {
+  return state.regency === 0 && state.checkpoint === null && state.decisions.length === 0 && state.votes === null;
 }
 
 function installOwnCheckpoint(replica: Replica, cid: number, bytes: Uint8Array): void {

@@ -21,7 +21,7 @@ import { decodeBatch, decodeMessage, encodeMessage } from './codec.ts';
 import { detach, toHex } from './bytes.ts';
 import { MessageType, type Batch, type Checkpoint, type Decision, type Message, type Sync, type ReplicaMessage, type Request, type WriteCertificate } from './messages.ts';
 import type { ReplicaDependencies, ReplicaOptions } from './options.ts';
-import { emptyReady, type CoreEvent, type DurableRecord, type Ready } from './ready.ts';
+import { emptyReady, mustPersistBeforeSpeaking, type CoreEvent, type DurableRecord, type Ready } from './ready.ts';
 import { Sessions } from './sessions.ts';
 import { encodeReplies, type ReplySigning } from './replies.ts';
 import { requestSigningMessage } from './signing.ts';
@@ -130,6 +130,18 @@ export class Replica {
   readsHeldUntilCid = -1;
   /** Unordered reads waiting for `readsHeldUntilCid` (at most `pendingTotalMax`). */
   private readonly heldReads: { readonly clientId: number; readonly request: Request }[] = [];
+  /**
+   * A record this replica had to make durable before speaking has been (or was recovered):
+   * a restart will find durable state and fence itself, so WRITE-phase vote records may
+   * be deferred from now on (see `mustPersistBeforeSpeaking`).
+   */
+  durablyStarted = false;
+  /**
+   * The regency this replica recovered after a crash, or -1: it sends no PROPOSE and no
+   * WRITE in it, since it may have sent some whose records were deferred and lost
+   * (recovery.ts). Not set after a clean stop.
+   */
+  fencedRegency = -1;
   /** When this replica last decided an instance (ms). */
   lastProgressMs = 0;
 
@@ -226,7 +238,9 @@ export class Replica {
 
   /** Adds a durable record to this step's Ready (not during recovery: it is already on disk). */
   persist(record: DurableRecord): void {
-    if (!this.recovering) this.ready.persist.push(record);
+    if (this.recovering) return;
+    this.ready.persist.push(record);
+    if (mustPersistBeforeSpeaking(record)) this.durablyStarted = true;
   }
 
   persistRegency(regency: number): void {

@@ -15,10 +15,11 @@ import type { OutputInterceptor } from './output-interceptor.ts';
 import { OutputSequencer } from './output-sequencer.ts';
 
 /**
- * How long records that need not be durable before speaking (decisions) wait for a write
- * that must be, before they are written on their own (ms). Under load the next instance's
- * vote record comes within a few ms and carries them; this bounds what a crash of an idle
- * replica can lose (it would catch up anyway, see mustPersistBeforeSpeaking).
+ * How long records that need not be durable before speaking (decisions, WRITE-phase
+ * votes) wait for a write that must be, before they are written on their own (ms). Under
+ * load the next ACCEPT record comes within a few ms and carries them; this bounds what a
+ * crash of an idle replica can lose (it would catch up, fenced in its regency, see
+ * mustPersistBeforeSpeaking).
  */
 const DEFERRED_FLUSH_MS = 50;
 
@@ -106,6 +107,8 @@ export class ReplicaNode {
   /** Listens on this replica's address and dials every other member. @returns the port listened on. */
   async start(): Promise<number> {
     const recovered = await this.deps.storage.load();
+    // Before we speak: a crash from now on must not pass for a clean stop.
+    if (recovered.cleanStop === true) await this.deps.storage.clearCleanStop();
     const replayed = this.core.recover(recovered);
     if (replayed > 0 || recovered.checkpoint) {
       this.deps.logger.info({ checkpoint: recovered.checkpoint?.cid ?? null, replayed, regency: this.core.regency, lastDecidedCid: this.core.lastDecidedCid }, 'recovered from storage');
@@ -126,13 +129,15 @@ export class ReplicaNode {
   async close(): Promise<void> {
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = null;
-    const written = this.outputs.close(); // a clean shutdown keeps every decision
+    const written = this.outputs.close(); // a clean stop keeps every record (see markCleanStop below)
     this.closed = true;
     for (const t of this.delayTimers) clearTimeout(t);
     this.delayTimers.clear();
     for (const c of this.peers.values()) c.close();
     await this.server.close();
     await written;
+    // Every record is durable and nothing more will be sent: a restart need not be fenced.
+    await this.deps.storage.markCleanStop();
     await this.deps.storage.close();
   }
 
@@ -162,6 +167,9 @@ export class ReplicaNode {
   }
 
   private step(input: Parameters<Replica['step']>[0]): void {
+    // Closing: the last records are being written and the stop may be marked clean, so no
+    // input may produce new ones (frames still arrive until the server has closed).
+    if (this.closed) return;
     this.core.step(input);
     let ready = this.core.takeReady();
     if (this.deps.interceptor) {

@@ -3,9 +3,10 @@
  * written, in write order (one write at a time, like an fsync'd log); a crash loses
  * whatever was not yet durable. The host rule "persist before you speak" is modelled by
  * the node: a Ready's messages leave only once its records are durable, except records
- * that need not be (`mustPersistBeforeSpeaking`: decisions). Those are kept back, as the
- * host keeps them, and written with the next record that must be durable; the host also
- * writes them after 50 ms of quiet, the simulator never does, so a crash here loses more.
+ * that need not be (`mustPersistBeforeSpeaking`: decisions and WRITE-phase votes). Those
+ * are kept back, as the host keeps them, and written with the next record that must be
+ * durable; the host also writes them after 50 ms of quiet and at a clean stop, the
+ * simulator never does, so a crash here loses more (and every restart here is fenced).
  *
  * Invariant: `durable` is a prefix of everything written, in order, minus what a
  * stable checkpoint made obsolete.

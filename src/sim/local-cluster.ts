@@ -82,12 +82,13 @@ export class LocalCluster {
 
   /**
    * Restarts replica `id` as a new process: from what it persisted, or with an empty
-   * disk when `wipe` is set (a replica whose disk was lost).
+   * disk when `wipe` is set (a replica whose disk was lost). `cleanStop`: it had stopped
+   * cleanly (the host's clean-stop mark), so it is not fenced in its regency.
    */
-  restart(id: number, wipe = false): void {
+  restart(id: number, wipe = false, cleanStop = false): void {
     if (wipe) this.disks[id] = [];
     const { replica, service } = this.makeReplica(id);
-    replica.recover(recoveredState(this.disks[id]!));
+    replica.recover({ ...recoveredState(this.disks[id]!), cleanStop });
     this.replicas[id] = replica;
     this.services[id] = service;
     this.crashed.delete(id);

@@ -5,7 +5,7 @@
  *   --seeds N [--from S]     sweep N seeds (default from 1); each failure prints its replay command
  *   --workers K              sweep on K processes (default: 1; use 2 on a 2-core machine)
  *   --mode safe|over-f       faults within f (default), or more than f (safety loss must be detected)
- *   --planted quorum-too-small|forget-write-certificates   plant a core bug (self-test)
+ *   --planted quorum-too-small|forget-write-certificates|no-restart-fence   plant a core bug (self-test)
  *   --n 4|7|10, --service wallet|append, --behaviours a,b|none, --fault-kinds byzantine,twins,crash,
  *   --faults-max K, --client-behaviours malformed,bad-signature,conflicting-seq,flood,
  *   --no-byzantine-clients, --no-stop-loss, --no-partitions, --no-recovery, --key-seed K,
@@ -78,6 +78,7 @@ function generateOptions(): GenerateOptions {
   for (const p of values.planted ?? []) {
     if (p === 'quorum-too-small') g.plantedBugs = { ...g.plantedBugs, quorumTooSmall: true };
     else if (p === 'forget-write-certificates') g.plantedBugs = { ...g.plantedBugs, forgetWriteCertificates: true };
+    else if (p === 'no-restart-fence') g.plantedBugs = { ...g.plantedBugs, noRestartFence: true };
     else fail(`unknown planted bug ${p}`);
   }
   if (values.n) {

@@ -16,6 +16,7 @@ export function generateFlags(g: GenerateOptions): string[] {
   if (g.mode && g.mode !== 'safe') flags.push('--mode', g.mode);
   if (g.plantedBugs?.quorumTooSmall) flags.push('--planted', 'quorum-too-small');
   if (g.plantedBugs?.forgetWriteCertificates) flags.push('--planted', 'forget-write-certificates');
+  if (g.plantedBugs?.noRestartFence) flags.push('--planted', 'no-restart-fence');
   if (g.n !== undefined) flags.push('--n', String(g.n));
   if (g.service) flags.push('--service', g.service);
   if (g.behaviours) flags.push('--behaviours', g.behaviours.length ? g.behaviours.join(',') : 'none');

@@ -4,6 +4,7 @@ import { LocalCluster, decode } from '../../src/sim/local-cluster.ts';
 import { encodeMessage } from '../../src/core/codec.ts';
 import { MessageType } from '../../src/core/messages.ts';
 import { toHex } from '../../src/core/bytes.ts';
+import { mustPersistBeforeSpeaking } from '../../src/core/ready.ts';
 import { sha256 } from '../../src/crypto/ed25519.ts';
 import { AppendService } from '../../src/sim/append-service.ts';
 
@@ -129,9 +130,12 @@ describe('recovery from durable state', () => {
     for (const id of [0, 1, 2, 3]) c.crash(id);
     for (const id of [0, 1, 2, 3]) c.restart(id);
     assert.equal((c.services[1] as AppendService).history.length, history);
+    // Every restarted replica sits out the regency it recovered (the restart fence): the
+    // new requests are ordered after a leader change, in one batch or several.
     send(c, 1, 3);
-    c.advance(1000);
-    assert.deepEqual(c.lastDecidedCids(), [13, 13, 13, 13]);
+    c.advance(3000);
+    for (const id of [0, 1, 2, 3]) assert.equal((c.services[id] as AppendService).history.length, history + 3, `replica ${id}`);
+    assert.ok(c.replicas.every((r) => r.regency === 1 && r.lastDecidedCid === c.replicas[0]!.lastDecidedCid));
     const digests = new Set([0, 1, 2, 3].map((id) => digestOf(c, id)));
     assert.equal(digests.size, 1);
   });
@@ -216,6 +220,80 @@ describe('recovery from durable state', () => {
     assert.equal(c.replicas[1]!.instance.round.writeSent, true);
     assert.equal(c.replicas[1]!.instance.round.acceptSent, true);
     assert.ok(c.replicas[1]!.instance.writeCertificate, 'its write certificate survived');
+  });
+});
+
+describe('deferred WRITE records and the restart fence', () => {
+  it('a first start makes its first WRITE record durable before speaking; later ones may wait, ACCEPT records never', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    send(c, 1, 3);
+    for (const [id, disk] of c.disks.entries()) {
+      const votes = disk.filter((r) => r.kind === 'votes');
+      const writes = votes.filter((r) => !r.votes.accepted);
+      const accepts = votes.filter((r) => r.votes.accepted);
+      assert.equal(writes.length, 3, `replica ${id}: one WRITE record per instance`);
+      // Nothing durable yet on a first start: a crash would look like a first start, unfenced.
+      assert.equal(mustPersistBeforeSpeaking(writes[0]!), true, `replica ${id}: first WRITE record`);
+      for (const r of writes.slice(1)) assert.equal(mustPersistBeforeSpeaking(r), false, `replica ${id}: WRITE record of instance ${r.votes.cid}`);
+      for (const r of accepts) assert.equal(mustPersistBeforeSpeaking(r), true, `replica ${id}: ACCEPT record of instance ${r.votes.cid}`);
+    }
+  });
+
+  it('a replica that lost its WRITE record sits out the regency it restarted in, and votes again in the next', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    send(c, 1, 1);
+    // Instance 1: replica 1 WRITEs but hears no WRITE or ACCEPT, so its WRITE record is its last.
+    const votes = new Set<number>([MessageType.WRITE, MessageType.ACCEPT]);
+    const votesTo1 = (e: { to: number; bytes: Uint8Array }) => e.to === 1 && votes.has(decode(e.bytes).type);
+    c.filter = (e) => (votesTo1(e) ? null : e);
+    send(c, 1, 1);
+    assert.deepEqual(c.lastDecidedCids(), [1, 0, 1, 1]);
+    const last = c.disks[1]!.at(-1)!;
+    assert.ok(last.kind === 'votes' && last.votes.cid === 1 && !last.votes.accepted && !mustPersistBeforeSpeaking(last));
+    c.crash(1);
+    c.disks[1] = c.disks[1]!.filter(mustPersistBeforeSpeaking); // the crash loses what was kept back
+    c.restart(1);
+    assert.equal(c.replicas[1]!.fencedRegency, 0);
+    const writesFrom1: number[] = []; // the regency of each WRITE replica 1 sends
+    c.filter = (e) => {
+      const m = decode(e.bytes);
+      if (e.from === 1 && m.type === MessageType.WRITE) writesFrom1.push(m.regency);
+      return e;
+    };
+    c.advance(200); // catch-up to the others
+    send(c, 1, 2);
+    assert.deepEqual(c.lastDecidedCids(), [3, 3, 3, 3], 'it follows the decisions of the others');
+    assert.deepEqual(writesFrom1, [], 'no WRITE in the regency it restarted in');
+    // Without the leader the others need replica 1's votes: after the leader change it WRITEs again.
+    c.crash(0);
+    send(c, 1, 1, [1, 2, 3]);
+    c.advance(3000);
+    assert.deepEqual(c.lastDecidedCids().slice(1), [4, 4, 4]);
+    assert.ok(writesFrom1.length > 0 && writesFrom1.every((r) => r >= 1), `WRITEs from replica 1 in regencies ${writesFrom1.join(', ')}`);
+  });
+});
+
+describe('a clean stop', () => {
+  it('a leader restarted after a clean stop is not fenced and keeps proposing; after a crash it would be', () => {
+    seqs = new Map();
+    const c = new LocalCluster({ n: 4, replica: small });
+    send(c, 1, 2);
+    c.crash(0);
+    c.restart(0, false, true);
+    assert.equal(c.replicas[0]!.fencedRegency, -1);
+    send(c, 1, 1);
+    assert.deepEqual(c.lastDecidedCids(), [2, 2, 2, 2], 'decided at once, in regency 0');
+    assert.ok(c.replicas.every((r) => r.regency === 0));
+    c.crash(0);
+    c.restart(0);
+    assert.equal(c.replicas[0]!.fencedRegency, 0);
+    send(c, 1, 1);
+    assert.deepEqual(c.lastDecidedCids(), [2, 2, 2, 2], 'a fenced leader proposes nothing');
+    c.advance(3000);
+    assert.deepEqual(c.lastDecidedCids(), [3, 3, 3, 3], 'ordered after the leader change');
+    assert.ok(c.replicas.every((r) => r.regency === 1));
   });
 });
 

@@ -52,4 +52,16 @@ describe('planted bugs are caught', () => {
     const clean = await runSeed(caught.seed, { ...generate, plantedBugs: {} });
     assert.equal(safetyFailure(clean.violations), undefined);
   });
+
+  it('a restart without the fence after lost WRITE records: a safety checker fails within 200 seeds', async () => {
+    // The simulated disk loses deferred WRITE-phase records in a crash; unfenced, a
+    // restarted replica WRITEs (or, as leader, PROPOSEs) a second value in the same
+    // regency, and its correct peers accuse it. Seeds 75 and 127 of 1..300 at the commit
+    // that added the fence; the bound leaves room for the seeds to shift.
+    const generate = { plantedBugs: { noRestartFence: true } } as const;
+    const caught = await firstCaught(generate, 200);
+    assert.ok(caught, 'no safety checker fired in 200 seeds');
+    const clean = await runSeed(caught.seed, { ...generate, plantedBugs: {} });
+    assert.equal(safetyFailure(clean.violations), undefined);
+  });
 });

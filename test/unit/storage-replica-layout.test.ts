@@ -157,4 +157,19 @@ describe('replica storage layout', () => {
 
     assert.deepEqual(hex((await reload(disk)).decisions), hex([decision(0, values[0]!)]));
   });
+
+  it('marks a clean stop durably, and a start clears the mark before anything else is written', async () => {
+    const disk = await decidedDisk([randomBytes(100)]);
+    assert.equal((await reload(disk)).cleanStop, false, 'stopped without the mark: a crash');
+    const s = new DurableStorage(openMemoryKv(disk));
+    await s.markCleanStop();
+    await s.close();
+    assert.equal((await reload(disk)).cleanStop, true);
+    const again = new DurableStorage(openMemoryKv(disk));
+    assert.equal((await again.load()).cleanStop, true);
+    await again.clearCleanStop();
+    await again.close();
+    assert.equal((await reload(disk)).cleanStop, false, 'a crash after this start is not a clean stop');
+    assert.equal((await reload(disk)).decisions.length, 1, 'the records are untouched');
+  });
 });

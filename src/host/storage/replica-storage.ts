@@ -11,6 +11,7 @@
  *   value/<cid>        the value this replica wrote in instance cid, as its raw bytes
  *   log/<cid>          a decided instance with its proof
  *   ckpt/<cid>         a checkpoint: 32-byte digest, then the canonical bytes
+ *   clean-stop         present only while the replica is stopped cleanly (no records lost)
  * A stable checkpoint at S deletes log/<= S, value/<= S and ckpt/< S (the log before it
  * is truncated).
  *
@@ -33,6 +34,16 @@ export interface ReplicaStorage {
   persist(records: readonly DurableRecord[]): Promise<void>;
   /** Everything a restarting replica needs (see core/recovery.ts). A damaged tail is cut, never thrown. */
   load(): Promise<RecoveredState>;
+  /**
+   * Records durably that the replica stopped cleanly: everything it wrote is durable and it
+   * will say nothing more. Call last, after the final persist.
+   */
+  markCleanStop(): Promise<void>;
+  /**
+   * Durably removes the clean-stop mark. A starting replica calls this before it speaks, so
+   * that a later crash is never mistaken for a clean stop.
+   */
+  clearCleanStop(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,6 +52,7 @@ const LOG = 'log/';
 const CKPT = 'ckpt/';
 const VALUE = 'value/';
 const END = '~';
+const CLEAN_STOP = 'clean-stop';
 /** A value field that means "the value is stored under value/<cid>". */
 const APART: Uint8Array = new Uint8Array(0);
 
@@ -129,7 +141,16 @@ export class DurableStorage implements ReplicaStorage {
       if (value === undefined || value.length === 0) break; // its value is gone: cut here, catch-up refills
       decisions.push({ ...d.message, value });
     }
-    return { regency, checkpoint, decisions, votes };
+    const cleanStop = (await this.kv.get(CLEAN_STOP)) !== undefined;
+    return { regency, checkpoint, decisions, votes, cleanStop };
+  }
+
+  async markCleanStop(): Promise<void> {
+    await this.kv.write({ puts: [[CLEAN_STOP, new Uint8Array([1])]] });
+  }
+
+  async clearCleanStop(): Promise<void> {
+    await this.kv.write({ deletes: [CLEAN_STOP] });
   }
 
   /** The vote record with its value put back, or null if there is none or it is unreadable. */
