@@ -2,8 +2,8 @@
  * Carries out the core's `Ready`s in order: what must be durable is written before the
  * step's messages and replies leave (persist before you speak), and no step's outputs
  * overtake an earlier step's write. Records that need not be durable before speaking
- * (decisions, see `mustPersistBeforeSpeaking`) wait for the next write that must be, so
- * one commit (one fsync) carries both.
+ * (decisions and WRITE-phase votes, see `mustPersistBeforeSpeaking`) wait for the next
+ * write that must be, so one commit (one fsync) carries both.
  *
  * Why a class of its own: the ordering rules are the host's share of the protocol's
  * safety, and they are easier to test with a storage that answers when told than through a
