@@ -267,34 +267,24 @@ export function tryDecide(replica: Replica): void {
 }
 
 /**
- * Sends again, after a restart, the ACCEPTs this replica sent before it: the same signed
- * votes (Ed25519 signatures are deterministic), so no new claim.
- * - The ACCEPT of the current round, to every replica (ourselves too: the round restored
- *   that we sent it, not the vote itself).
- * - The ACCEPT of the instance our restored checkpoint ends with
- *   (`replica.decidedAcceptToResend`), to the others.
+ * Sends again, to every replica, the ACCEPT this replica sent in the current round before a
+ * restart: the same signed vote (Ed25519 signatures are deterministic), so no new claim.
  * Why: since decisions need not be durable before the replies leave (ready.ts), a crash of
  * every replica can leave an instance that was decided, and answered, only as the
  * accepters' durable ACCEPT records. Without traffic nothing would decide it again, and
- * the replicas would agree on a state without it. Each accepter restarts with that record
- * (or with the decision, and then the others catch up from it), so a quorum of resent
- * ACCEPTs decides it again at once. An accepter that got past the instance by taking a
- * checkpoint holds neither a decision proof to offer nor an open round, only its vote
- * record: without its ACCEPT the others may be one short of a quorum. A replica that
- * still holds the first copy drops the second as a duplicate (`recordVote`), and one that
- * decided the instance drops it as old, so resending is harmless.
+ * the replicas would agree on a state without it. Each accepter restarts with that record,
+ * or with the decision (an accepter whose checkpoint ends with the instance keeps its
+ * decision as a proof, recovery.ts), and then the others catch up from it; so a quorum of
+ * resent ACCEPTs, or a catch-up, decides it again at once. A replica that still holds the
+ * first copy drops the second as a duplicate (`recordVote`), so resending is harmless.
  */
 export function resendAccept(replica: Replica): void {
-  const decided = replica.decidedAcceptToResend;
-  if (decided) {
-    replica.decidedAcceptToResend = null;
-    replica.sendTo(replica.others(), signedVote(replica, MessageType.ACCEPT, decided.cid, decided.regency, decided.digest));
-  }
   const inst = replica.instance;
   const round = inst.round;
   if (!round.acceptSent || round.proposalDigest === null) return;
   const value = inst.values.get(round.proposalDigest);
   if (!value) return;
+  // To ourselves too: the round restored that we sent it, not the vote itself.
   replica.broadcast(signedVote(replica, MessageType.ACCEPT, inst.cid, round.regency, value.digest));
 }
 

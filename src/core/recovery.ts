@@ -20,7 +20,10 @@ export interface RecoveredState {
   readonly regency: number;
   /** The latest checkpoint this replica persisted, if any. */
   readonly checkpoint: { readonly cid: number; readonly bytes: Uint8Array } | null;
-  /** Decided instances after the checkpoint, ascending; may stop early (a torn tail is simply shorter). */
+  /**
+   * Decided instances from the checkpoint's own instance on (that one, if still stored, is
+   * kept as a proof, not executed), ascending; may stop early (a torn tail is simply shorter).
+   */
   readonly decisions: readonly Decision[];
   readonly votes: VoteState | null;
   /**
@@ -43,7 +46,13 @@ export function recover(replica: Replica, state: RecoveredState): number {
   try {
     if (state.checkpoint) installOwnCheckpoint(replica, state.checkpoint.cid, state.checkpoint.bytes);
     for (const d of state.decisions) {
-      if (d.cid < replica.instance.cid) continue;
+      if (d.cid < replica.instance.cid) {
+        // The decision our checkpoint ends with: not executed again, but kept as the proof
+        // we show others (catch-up, STOPDATA). After a crash of every replica, the others
+        // may hold nothing else that proves it: their decision records could be deferred.
+        if (d.cid === replica.instance.cid - 1) keepDecisionProof(replica, d);
+        continue;
+      }
       if (d.cid > replica.instance.cid) break; // a gap: the rest comes from the others
       const batch = decodeBatch(d.value, replica.options.limits);
       if (!batch.ok) break; // a damaged tail: stop here, catch up later
@@ -56,8 +65,7 @@ export function recover(replica: Replica, state: RecoveredState): number {
     if (state.votes) restoreVotes(replica, state.votes);
     // An ACCEPT we sent may be all that is left of a decided instance (normal-case.ts,
     // resendAccept): send it again at the first tick.
-    replica.decidedAcceptToResend = state.votes ? acceptOfDecidedInstance(replica, state.votes) : null;
-    replica.resendAcceptAtStart = replica.instance.round.acceptSent || replica.decidedAcceptToResend !== null;
+    replica.resendAcceptAtStart = replica.instance.round.acceptSent;
     // If that instance was decided, clients may have been told its results, which our state
     // lacks: unordered reads wait until we decide it (replica.ts, answerUnordered).
     if (state.votes?.accepted && state.votes.cid >= replica.instance.cid) replica.readsHeldUntilCid = state.votes.cid;
@@ -85,6 +93,11 @@ function isFirstStart(state: RecoveredState): boolean {
   return state.regency === 0 && state.checkpoint === null && state.decisions.length === 0 && state.votes === null;
 }
 
+function keepDecisionProof(replica: Replica, d: Decision): void {
+  replica.lastDecided = d;
+  replica.decided.set(d.cid, d);
+}
+
 function installOwnCheckpoint(replica: Replica, cid: number, bytes: Uint8Array): void {
   const c = decodeCheckpoint(bytes);
   if (c.cid !== cid) throw new Error(`stored checkpoint ${cid} holds instance ${c.cid}`);
@@ -96,13 +109,6 @@ function installOwnCheckpoint(replica: Replica, cid: number, bytes: Uint8Array):
   const signature = replica.deps.signer.sign(checkpointSigningMessage(cid, digest, bytes.length));
   replica.checkpoints.set(cid, { cid, digest, bytes, report: { type: MessageType.CHECKPOINT, from: replica.id, cid, digest, byteLength: bytes.length, signature } });
   markStable(replica, cid);
-}
-
-/** Our ACCEPT in an instance we already decided (our checkpoint covers it), from its durable vote record; null if none. */
-function acceptOfDecidedInstance(replica: Replica, v: VoteState): { cid: number; regency: number; digest: Uint8Array } | null {
-  const c = v.writeCertificate;
-  if (v.cid >= replica.instance.cid || !v.accepted || !c || c.cid !== v.cid || c.regency !== v.regency) return null;
-  return { cid: v.cid, regency: v.regency, digest: replica.deps.hash(c.value) };
 }
 
 function restoreVotes(replica: Replica, v: VoteState): void {

@@ -117,10 +117,8 @@ export class Replica {
   recovering = false;
   /** Set by recovery: the first tick asks the others for decisions we missed while down. */
   askForDecisionsAtStart = false;
-  /** Set by recovery: the first tick sends again the ACCEPTs we had sent (see `resendAccept`). */
+  /** Set by recovery: the first tick sends again the ACCEPT we had sent in the current round (see `resendAccept`). */
   resendAcceptAtStart = false;
-  /** Set by recovery: our ACCEPT in the last instance we decided, which the others may still need (see `resendAccept`). */
-  decidedAcceptToResend: { readonly cid: number; readonly regency: number; readonly digest: Uint8Array } | null = null;
   /**
    * Unordered reads wait until this instance is decided here (-1: none wait). Set by
    * recovery when we restarted with an ACCEPT in an undecided instance: that instance may

@@ -61,7 +61,7 @@ export class SimDisk {
 
   /**
    * What a restarted replica reads back (like the host's storage `load()`): the latest
-   * regency and votes, the latest checkpoint, and the decisions after it in order.
+   * regency and votes, the latest checkpoint, and the decisions from its instance on, in order.
    */
   recoveredState(): RecoveredState {
     let regency = 0;
@@ -72,7 +72,7 @@ export class SimDisk {
       else if (r.kind === 'votes') votes = r.votes;
       else if (r.kind === 'checkpoint' && (!checkpoint || r.cid > checkpoint.cid)) checkpoint = { cid: r.cid, bytes: r.bytes };
     }
-    const from = checkpoint ? checkpoint.cid + 1 : 0;
+    const from = checkpoint ? checkpoint.cid : 0; // the checkpoint's own decision too: a proof (recovery.ts)
     const decisions: Decision[] = [];
     for (const r of this.durable) if (r.kind === 'decision' && r.decision.cid >= from) decisions.push(r.decision);
     decisions.sort((a, b) => a.cid - b.cid);

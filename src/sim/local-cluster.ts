@@ -177,7 +177,7 @@ export function recoveredState(records: readonly DurableRecord[]): RecoveredStat
   }
   const latest = Math.max(-1, ...[...checkpoints.keys()].filter((c) => c >= stable));
   const checkpoint = latest >= 0 ? { cid: latest, bytes: checkpoints.get(latest)! } : null;
-  const after = [...decisions.values()].filter((d) => d.cid > latest).sort((a, b) => a.cid - b.cid);
+  const after = [...decisions.values()].filter((d) => d.cid >= latest).sort((a, b) => a.cid - b.cid); // the checkpoint's own decision too (a proof)
   return { regency, checkpoint, decisions: after, votes };
 }
 

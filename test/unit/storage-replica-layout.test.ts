@@ -132,6 +132,23 @@ describe('replica storage layout', () => {
     assert.deepEqual(hex(loaded.decisions), hex([decision(2, values[2]!)]));
   });
 
+  it('reads back the decision a checkpoint ends with, as its proof, unless the checkpoint is stable', async () => {
+    const values = [randomBytes(1000), randomBytes(1000), randomBytes(1000)];
+    const disk = await decidedDisk(values);
+    const s = new DurableStorage(openMemoryKv(disk));
+    await s.persist([{ kind: 'checkpoint', cid: 1, digest: new Uint8Array(32), bytes: Buffer.from('state at 1') }]);
+    await s.close();
+    const loaded = await reload(disk);
+    assert.equal(loaded.checkpoint?.cid, 1);
+    assert.deepEqual(hex(loaded.decisions), hex([decision(1, values[1]!), decision(2, values[2]!)]));
+
+    // Its value lost (a damaged store): that proof is skipped, not taken for a torn tail.
+    const kv = openMemoryKv(disk);
+    await kv.write({ deletes: [key('value/', 1)] });
+    await kv.close();
+    assert.deepEqual(hex((await reload(disk)).decisions), hex([decision(2, values[2]!)]));
+  });
+
   it('after a failed write, stores the value again rather than refer to a value that may be missing', async () => {
     const disk = new MemoryKvDisk();
     let fail = true;

@@ -133,12 +133,18 @@ export class DurableStorage implements ReplicaStorage {
       checkpoint = { cid: Number(key.slice(CKPT.length)), bytes: value.subarray(32) };
     }
     const decisions: Decision[] = [];
-    const from = checkpoint ? checkpoint.cid + 1 : 0;
-    for await (const [, bytes] of this.kv.range(LOG + pad(from), LOG + END)) {
+    // From the checkpoint's own instance: its decision, if still stored, is the proof the
+    // replica shows others (recovery.ts). If that one is damaged it is skipped; after it, a
+    // damaged record is a torn tail.
+    const from = checkpoint ? checkpoint.cid : 0;
+    for await (const [key, bytes] of this.kv.range(LOG + pad(from), LOG + END)) {
+      const ownProof = checkpoint !== null && key === LOG + pad(checkpoint.cid);
       const d = decodeDecision(bytes);
-      if (!d.ok) break; // torn tail
-      const value = d.message.value.length === 0 ? await this.kv.get(VALUE + pad(d.message.cid)) : d.message.value;
-      if (value === undefined || value.length === 0) break; // its value is gone: cut here, catch-up refills
+      const value = !d.ok ? undefined : d.message.value.length === 0 ? await this.kv.get(VALUE + pad(d.message.cid)) : d.message.value;
+      if (!d.ok || value === undefined || value.length === 0) {
+        if (ownProof) continue;
+        break; // a torn tail, or its value is gone: cut here, catch-up refills
+      }
       decisions.push({ ...d.message, value });
     }
     const cleanStop = (await this.kv.get(CLEAN_STOP)) !== undefined;
