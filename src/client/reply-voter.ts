@@ -1,7 +1,10 @@
 /**
  * Votes on the replies to one request (BFT-SMaRt's ServiceProxy reply comparison):
  * a result is accepted once `threshold` distinct replicas sent the same result bytes,
- * each with a valid signature. Pure: no I/O, no clock.
+ * each with a valid signature. With digest replies (`Request.replier`, PBFT's TOCS 2002
+ * §5.1.1) the others send the result's digest: a result is accepted once `threshold`
+ * replicas vouched for the same digest and the replier's full result has that digest.
+ * Pure: no I/O, no clock.
  */
 import type { Hasher, Verifier } from '../crypto/signature.ts';
 import { bytesEqual, toHex } from '../core/bytes.ts';
@@ -79,7 +82,7 @@ export interface VoteOutcome {
   readonly evidence: ReplyEvidence;
 }
 
-export type ReplyRejection = 'wrong-request' | 'not-a-replica' | 'bad-signature' | 'duplicate';
+export type ReplyRejection = 'wrong-request' | 'not-a-replica' | 'bad-signature' | 'duplicate' | 'unexpected-digest';
 
 export class ReplyVoter {
   /** Replicas that replied. */
@@ -89,10 +92,15 @@ export class ReplyVoter {
    * most one per replica. With a verifier, `digest` is computed per reply (the signed message
    * needs it); without one, replies are grouped by their result bytes and the digest is
    * computed once, for the outcome (a SHA-256 and a hex key per reply were a visible share of
-   * the benchmark client's CPU).
+   * the benchmark client's CPU). With digest replies every entry has its digest, and its
+   * result only once the replier's full reply arrived.
    */
-  private readonly results: { result: Uint8Array; digest: Uint8Array | null; signatures: { replicaId: number; signature: Uint8Array; proof: MerkleProof }[] }[] = [];
+  private readonly results: { result: Uint8Array | null; digest: Uint8Array | null; signatures: { replicaId: number; signature: Uint8Array; proof: MerkleProof }[] }[] = [];
 
+  /**
+   * @param replier the replica asked for the full result (digest replies); the others
+   *   must send digests. Undefined: every replica sends the full result.
+   */
   constructor(
     private readonly request: { clientId: number; session: number; seq: number; ordered: boolean },
     private readonly replicas: ReadonlySet<number>,
@@ -100,6 +108,7 @@ export class ReplyVoter {
     private readonly verifier: Verifier | null,
     private readonly hash: Hasher,
     private readonly verified: VerifiedRoots = new VerifiedRoots(),
+    private readonly replier?: number,
   ) {}
 
   /** Number of distinct replicas that replied. */
@@ -107,11 +116,18 @@ export class ReplyVoter {
     return this.voted.size;
   }
 
-  /** True once every replica replied but no result can still reach the threshold. */
+  /**
+   * True once no result can still be accepted: none can reach the threshold with the
+   * replicas yet to reply, or (digest replies) the one that can has no full result and the
+   * replier already sent another.
+   */
   get undecidable(): boolean {
-    let best = 0;
-    for (const v of this.results) best = Math.max(best, v.signatures.length);
-    return best + (this.replicas.size - this.voted.size) < this.threshold;
+    const waiting = this.replicas.size - this.voted.size;
+    for (const v of this.results) {
+      if (v.signatures.length + waiting < this.threshold) continue;
+      if (v.result !== null || this.replier === undefined || !this.voted.has(this.replier)) return false;
+    }
+    return waiting < this.threshold;
   }
 
   /**
@@ -123,10 +139,15 @@ export class ReplyVoter {
     if (reply.clientId !== q.clientId || reply.session !== q.session || reply.seq !== q.seq || reply.ordered !== q.ordered) return 'wrong-request';
     if (!this.replicas.has(reply.replicaId)) return 'not-a-replica';
     if (this.voted.has(reply.replicaId)) return 'duplicate';
-    let digest: Uint8Array | null = null;
+    const digestOnly = reply.resultIsDigest === true;
+    // A digest stands for a vote only next to the replier's full result: the replier owes
+    // the full result, and without a replier nobody may send a digest. (A full reply from
+    // another replica is accepted: it costs its sender, not the vote.)
+    if (digestOnly && (this.replier === undefined || reply.replicaId === this.replier)) return 'unexpected-digest';
+    let digest: Uint8Array | null = digestOnly ? reply.result : this.replier !== undefined ? this.hash(reply.result) : null;
     // Without a verifier, replies are trusted as far as their TLS channel authenticates them.
     if (this.verifier) {
-      digest = this.hash(reply.result);
+      digest ??= this.hash(reply.result);
       const leaf = merkleLeaf(this.hash, replySigningMessage(reply.replicaId, q.clientId, q.session, q.seq, q.ordered, digest));
       const root = merkleRootOf(this.hash, leaf, reply.proof);
       if (root.length === 0) return 'bad-signature';
@@ -139,14 +160,15 @@ export class ReplyVoter {
     // Equal digests <=> equal results (SHA-256), so matching on the bytes is the same vote.
     let entry: (typeof this.results)[number] | undefined;
     for (const e of this.results) {
-      if (digest !== null ? e.digest !== null && bytesEqual(e.digest, digest) : bytesEqual(e.result, reply.result)) {
+      if (digest !== null ? e.digest !== null && bytesEqual(e.digest, digest) : e.result !== null && bytesEqual(e.result, reply.result)) {
         entry = e;
         break;
       }
     }
-    if (!entry) this.results.push((entry = { result: reply.result, digest, signatures: [] }));
+    if (!entry) this.results.push((entry = { result: digestOnly ? null : reply.result, digest, signatures: [] }));
+    else if (!digestOnly) entry.result ??= reply.result;
     entry.signatures.push({ replicaId: reply.replicaId, signature: reply.signature, proof: reply.proof });
-    if (entry.signatures.length < this.threshold) return null;
+    if (entry.signatures.length < this.threshold || entry.result === null) return null;
     const signatures = entry.signatures.slice().sort(byReplicaId);
     return {
       result: entry.result,

@@ -52,6 +52,14 @@ export interface ServiceProxyOptions {
   readonly verifyReplies?: boolean;
   /** Signs every request with this client's key (clusters that require signed requests). */
   readonly requestSigner?: Signer;
+  /**
+   * Unordered reads ask this replica for the full result and the others for its digest
+   * (PBFT's digest replies, TOCS 2002 §5.1.1): one copy of a large result crosses the
+   * network instead of n. Choose the closest replica (a gateway's own). If it does not
+   * answer, the read falls back to ordering like any read without a quorum. Default: none
+   * (every replica sends the full result).
+   */
+  readonly unorderedReplier?: number;
 }
 
 export interface ServiceProxyDependencies {
@@ -116,6 +124,9 @@ export class ServiceProxy {
     this.unorderedTimeoutMs = options.unorderedTimeoutMs ?? 1000;
     this.outstandingMax = options.outstandingMax ?? 128;
     this.verifyReplies = options.verifyReplies ?? true;
+    if (options.unorderedReplier !== undefined && !this.members.has(options.unorderedReplier)) {
+      throw new RangeError(`unorderedReplier ${options.unorderedReplier} is not a member of view ${options.view.id}`);
+    }
     // A tenth of the shortest period: deadlines and retransmissions are at most 10 % late.
     this.sweepMs = Math.max(1, Math.floor(Math.min(this.retransmitMs, this.unorderedTimeoutMs, this.invokeTimeoutMs) / 10));
   }
@@ -202,10 +213,15 @@ export class ServiceProxy {
   private invoke(table: Map<number, Pending>, seq: number, ordered: boolean, payload: Uint8Array, threshold: number, timeoutMs: number): Promise<VoteOutcome> {
     const signer = this.options.requestSigner;
     const signature = signer?.sign(requestSigningMessage(this.clientId, this.session, seq, ordered, this.deps.hash(payload)));
-    const bytes = encodeMessage({ type: MessageType.REQUEST, clientId: this.clientId, session: this.session, seq, ordered, payload, ...(signature ? { signature } : {}) });
+    const replier = ordered ? undefined : this.options.unorderedReplier;
+    const bytes = encodeMessage({
+      type: MessageType.REQUEST, clientId: this.clientId, session: this.session, seq, ordered, payload,
+      ...(signature ? { signature } : {}),
+      ...(replier !== undefined ? { replier } : {}),
+    });
     return new Promise<VoteOutcome>((resolve, reject) => {
       const p: Pending = {
-        voter: new ReplyVoter({ clientId: this.clientId, session: this.session, seq, ordered }, this.members, threshold, this.verifyReplies ? this.deps.verifier : null, this.deps.hash, this.verifiedRoots),
+        voter: new ReplyVoter({ clientId: this.clientId, session: this.session, seq, ordered }, this.members, threshold, this.verifyReplies ? this.deps.verifier : null, this.deps.hash, this.verifiedRoots, replier),
         bytes,
         replied: new Set(),
         resolve,

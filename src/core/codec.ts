@@ -64,15 +64,20 @@ export type DecodeResult<T> = { ok: true; message: T } | { ok: false; reason: st
 
 // ---------------------------------------------------------------- encoding
 
-/** Request flags: bit 0 ordered, bit 1 signed (a 64-byte signature follows the payload). */
+/**
+ * Request flags: bit 0 ordered, bit 1 signed (a 64-byte signature follows the payload),
+ * bit 2 a replier (u32, unordered requests only) follows.
+ */
 function writeRequestBody(w: ByteWriter, r: Request): void {
-  w.u32(r.clientId).u53(r.session).u53(r.seq).u8((r.ordered ? 1 : 0) | (r.signature ? 2 : 0)).bytes(r.payload);
+  const replier = r.replier !== undefined;
+  w.u32(r.clientId).u53(r.session).u53(r.seq).u8((r.ordered ? 1 : 0) | (r.signature ? 2 : 0) | (replier ? 4 : 0)).bytes(r.payload);
   if (r.signature) w.raw(r.signature);
+  if (replier) w.u32(r.replier!);
 }
 
 /** Exact encoded size of `writeRequestBody(r)`, bytes. */
 function requestBodyBytes(r: Request): number {
-  return 25 + r.payload.length + (r.signature ? SIGNATURE_BYTES : 0);
+  return 25 + r.payload.length + (r.signature ? SIGNATURE_BYTES : 0) + (r.replier !== undefined ? 4 : 0);
 }
 
 function writeVotes(w: ByteWriter, votes: readonly SignedVote[]): void {
@@ -235,8 +240,9 @@ export function encodeMessage(m: Message): Uint8Array {
       // Flags: bit 0 ordered; bit 1 unsigned (a channel-authenticated reply: single-leaf
       // proof and all-zero signature, both omitted). Why: 64 zero bytes made every such
       // reply 103 bytes instead of 39, past V8's 64-byte on-heap limit (see allocateBytes).
+      // Bit 2: the result is its digest (`Reply.resultIsDigest`).
       const unsigned = isUnsignedReply(m);
-      w.u8(m.type).u32(m.replicaId).u32(m.clientId).u53(m.session).u53(m.seq).u8((m.ordered ? 1 : 0) | (unsigned ? 2 : 0)).bytes(m.result);
+      w.u8(m.type).u32(m.replicaId).u32(m.clientId).u53(m.session).u53(m.seq).u8((m.ordered ? 1 : 0) | (unsigned ? 2 : 0) | (m.resultIsDigest ? 4 : 0)).bytes(m.result);
       if (unsigned) break;
       w.u32(m.proof.index).u32(m.proof.leafCount).u8(m.proof.siblings.length);
       for (const s of m.proof.siblings) w.raw(s);
@@ -295,10 +301,12 @@ function readRequestBody(r: ByteReader, limits: CodecLimits): Request {
   const session = r.u53('session');
   const seq = r.u53('seq');
   const flags = r.u8('flags');
-  if (flags > 3) throw new DecodeError(`unknown request flags ${flags}`);
+  if (flags > 7) throw new DecodeError(`unknown request flags ${flags}`);
+  if ((flags & 5) === 5) throw new DecodeError('an ordered request names a replier');
   const payload = r.bytes(limits.payloadBytesMax, 'payload');
   const base = { type: MessageType.REQUEST, clientId, session, seq, ordered: (flags & 1) === 1, payload } as const;
-  return flags & 2 ? { ...base, signature: r.raw(SIGNATURE_BYTES, 'request signature') } : base;
+  const signed = flags & 2 ? { ...base, signature: r.raw(SIGNATURE_BYTES, 'request signature') } : base;
+  return flags & 4 ? { ...signed, replier: r.u32('replier') } : signed;
 }
 
 function readProof(r: ByteReader): MerkleProof {
@@ -383,7 +391,7 @@ export function peekReply(bytes: Uint8Array): { readonly session: number; readon
     const session = r.u53('session');
     const seq = r.u53('seq');
     const flags = r.u8('flags');
-    return flags > 3 ? null : { session, seq, ordered: (flags & 1) === 1 };
+    return flags > 7 ? null : { session, seq, ordered: (flags & 1) === 1 };
   } catch {
     return null;
   }
@@ -408,9 +416,11 @@ export function decodeMessage(bytes: Uint8Array, limits: CodecLimits = DEFAULT_L
         const session = r.u53('session');
         const seq = r.u53('seq');
         const flags = r.u8('flags');
-        if (flags > 3) throw new DecodeError(`unknown reply flags ${flags}`);
+        if (flags > 7) throw new DecodeError(`unknown reply flags ${flags}`);
         const result = r.bytes(limits.resultBytesMax, 'result');
         const unsigned = (flags & 2) !== 0;
+        const resultIsDigest = (flags & 4) !== 0;
+        if (resultIsDigest && result.length !== DIGEST_BYTES) throw new DecodeError(`a digest reply of ${result.length} bytes`);
         const reply: Reply = {
           type,
           replicaId,
@@ -422,7 +432,8 @@ export function decodeMessage(bytes: Uint8Array, limits: CodecLimits = DEFAULT_L
           proof: unsigned ? { index: 0, leafCount: 1, siblings: [] } : readProof(r),
           signature: unsigned ? new Uint8Array(SIGNATURE_BYTES) : r.raw(SIGNATURE_BYTES, 'signature'),
         };
-        m = reply;
+        // The flag only where set: full replies keep one object shape on the client's hot path.
+        m = resultIsDigest ? { ...reply, resultIsDigest } : reply;
         break;
       }
       case MessageType.PROPOSE: {

@@ -50,6 +50,13 @@ export interface Request {
    * from the client itself (e.g. inside a PROPOSE).
    */
   readonly signature?: Uint8Array;
+  /**
+   * Unordered requests only: the one replica asked for the full result; the others reply
+   * with its SHA-256 digest (PBFT's digest replies, Castro & Liskov, TOCS 2002, §5.1.1).
+   * Not covered by `signature`: it changes only the form of the replies, never what is
+   * executed, and the client's TLS channel already authenticates it.
+   */
+  readonly replier?: number;
 }
 
 /** A replica's reply, signed so that a third party can check who vouched for the result. */
@@ -60,7 +67,10 @@ export interface Reply {
   readonly session: number;
   readonly seq: number;
   readonly ordered: boolean;
+  /** The result, or its SHA-256 digest (32 bytes) when `resultIsDigest`. */
   readonly result: Uint8Array;
+  /** True when the request named another replica as its replier (`Request.replier`). */
+  readonly resultIsDigest?: boolean;
   /** Path from this reply's leaf to the root of its batch's reply tree (merkle.ts). */
   readonly proof: MerkleProof;
   /** Ed25519 over `replyRootSigningMessage(replica, root)`; zeros when replies are channel-authenticated. */

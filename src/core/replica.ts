@@ -23,7 +23,7 @@ import { MessageType, type Batch, type Checkpoint, type Decision, type Message, 
 import type { ReplicaDependencies, ReplicaOptions } from './options.ts';
 import { emptyReady, mustPersistBeforeSpeaking, type CoreEvent, type DurableRecord, type Ready } from './ready.ts';
 import { Sessions } from './sessions.ts';
-import { encodeReplies, type ReplySigning } from './replies.ts';
+import { encodeReplies, encodeUnorderedReply, type ReplySigning } from './replies.ts';
 import { requestSigningMessage } from './signing.ts';
 import { byzantineQuorum, correctWitnesses, isMember, leaderOf, type View } from './view.ts';
 import { onAccept, onPropose, onRequestArrived, onWrite, proposeIfLeader, resendAccept, type Round } from './normal-case.ts';
@@ -416,7 +416,7 @@ export class Replica {
    */
   private answerUnordered(clientId: number, m: Request): void {
     const result = this.deps.service.executeUnordered(m.payload, { clientId, seq: m.seq });
-    this.ready.replies.push({ clientId, bytes: encodeReplies(this.replySigning, [m], [result])[0]! });
+    this.ready.replies.push({ clientId, bytes: encodeUnorderedReply(this.replySigning, m, result) });
   }
 
   private answerHeldReads(): void {

@@ -23,13 +23,28 @@ export interface ReplySigning {
 /** Encodes the replies to `requests` (in order) with `results`; one signature for all of them. */
 export function encodeReplies(s: ReplySigning, requests: readonly Request[], results: readonly Uint8Array[]): Uint8Array[] {
   if (requests.length === 0) return [];
-  if (!s.sign) return requests.map((r, i) => encodeReply(s.replicaId, r, results[i]!, SINGLE_LEAF, UNSIGNED));
+  if (!s.sign) return requests.map((r, i) => encodeReply(s.replicaId, r, results[i]!, false, SINGLE_LEAF, UNSIGNED));
   const leaves = requests.map((r, i) => merkleLeaf(s.hash, replySigningMessage(s.replicaId, r.clientId, r.session, r.seq, r.ordered, s.hash(results[i]!))));
   const { root, proofs } = merkleTree(s.hash, leaves);
   const signature = s.signer.sign(replyRootSigningMessage(s.replicaId, root));
-  return requests.map((r, i) => encodeReply(s.replicaId, r, results[i]!, proofs[i]!, signature));
+  return requests.map((r, i) => encodeReply(s.replicaId, r, results[i]!, false, proofs[i]!, signature));
 }
 
-function encodeReply(replicaId: number, r: Request, result: Uint8Array, proof: typeof SINGLE_LEAF, signature: Uint8Array): Uint8Array {
-  return encodeMessage({ type: MessageType.REPLY, replicaId, clientId: r.clientId, session: r.session, seq: r.seq, ordered: r.ordered, result, proof, signature });
+/**
+ * Encodes the reply to one unordered request: the full result if the request names this
+ * replica (or no one) as its replier, else the result's digest (`Request.replier`). The
+ * signature covers the digest either way, so the client checks both forms alike.
+ */
+export function encodeUnorderedReply(s: ReplySigning, request: Request, result: Uint8Array): Uint8Array {
+  const digestOnly = request.replier !== undefined && request.replier !== s.replicaId;
+  if (!digestOnly) return encodeReplies(s, [request], [result])[0]!;
+  const digest = s.hash(result);
+  if (!s.sign) return encodeReply(s.replicaId, request, digest, true, SINGLE_LEAF, UNSIGNED);
+  const root = merkleLeaf(s.hash, replySigningMessage(s.replicaId, request.clientId, request.session, request.seq, request.ordered, digest));
+  return encodeReply(s.replicaId, request, digest, true, SINGLE_LEAF, s.signer.sign(replyRootSigningMessage(s.replicaId, root)));
+}
+
+function encodeReply(replicaId: number, r: Request, result: Uint8Array, resultIsDigest: boolean, proof: typeof SINGLE_LEAF, signature: Uint8Array): Uint8Array {
+  const reply = { type: MessageType.REPLY, replicaId, clientId: r.clientId, session: r.session, seq: r.seq, ordered: r.ordered, result, proof, signature } as const;
+  return encodeMessage(resultIsDigest ? { ...reply, resultIsDigest } : reply);
 }

@@ -208,9 +208,13 @@ export class Simulation implements ClientHost {
     const correctIds = Array.from({ length: c.clients.correct }, (_, i) => CORRECT_CLIENT_BASE + i);
     const issuer = simKeyPair(c.keySeed, 'issuer');
     for (const clientId of correctIds) {
+      // Half the clients read with digest replies, from a replier that may be faulty.
+      const replierRng = this.rng.fork(`replier/${clientId}`);
+      const replier = replierRng.chance(0.5) ? replierRng.pick(this.view.members) : undefined;
       const proxy = new ServiceProxy(
         {
           clientId,
+          ...(replier !== undefined ? { unorderedReplier: replier } : {}),
           view: this.view,
           session: 1 + this.rng.fork(`session/${clientId}`).int(0, 1_000_000),
           invokeTimeoutMs: 3_600_000,

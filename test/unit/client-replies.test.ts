@@ -19,7 +19,7 @@ describe('client reply handling', () => {
     assert.equal(peekReply(encodeMessage({ type: MessageType.STOP, from: 1, regency: 2 })), null);
     assert.equal(peekReply(encodeMessage(reply(2, 9, [])).subarray(0, 20)), null);
     const badFlags = encodeMessage(reply(2, 9, []));
-    badFlags[25] = 7;
+    badFlags[25] = 8;
     assert.equal(peekReply(badFlags), null);
   });
 
