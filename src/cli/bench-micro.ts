@@ -23,6 +23,8 @@ export interface MicroOptions {
   warmupS: number;
   measureS: number;
   unordered?: boolean;
+  /** With unordered: client i asks replica i mod n for the full result, the others for its digest (digest replies). */
+  digestReplies?: boolean;
   /** Sign every reply and check the signatures (default: channel-authenticated, like BFT-SMaRt). */
   signedReplies?: boolean;
   /** Every request signed by its client and checked by the replicas. */
@@ -53,6 +55,8 @@ export interface MicroResult {
   requestBytes: number;
   replyBytes: number;
   ordered: boolean;
+  /** Unordered reads with digest replies (one full result, n − 1 digests). */
+  digestReplies: boolean;
   signedReplies: boolean;
   signedRequests: boolean;
   encryptedStore: boolean;
@@ -99,7 +103,8 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
       } else if (o.signedRequests) {
         requestSigner = { requestSigner: new Ed25519Signer(identity.keyPem) };
       }
-      proxies.push(connectProxy(cluster.config, identity, { clientId: id, session, verifyReplies: o.signedReplies ?? false, invokeTimeoutMs: 30_000, ...requestSigner }));
+      const replier = o.digestReplies ? { unorderedReplier: cluster.config.replicas[proxies.length % cluster.config.replicas.length]!.id } : {};
+      proxies.push(connectProxy(cluster.config, identity, { clientId: id, session, verifyReplies: o.signedReplies ?? false, invokeTimeoutMs: 30_000, ...requestSigner, ...replier }));
     }
     // Not a fixed pause: 128 clients × 7 replicas are ~900 handshakes, ~3 s of this machine's
     // two cores, and the first requests would wait behind them inside the measured window.
@@ -134,6 +139,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
       requestBytes: o.requestBytes,
       replyBytes: o.replyBytes,
       ordered: !o.unordered,
+      digestReplies: (o.unordered ?? false) && (o.digestReplies ?? false),
       signedReplies: o.signedReplies ?? false,
       signedRequests: o.signedRequests ?? false,
       encryptedStore: o.encryptedStore ?? false,
@@ -153,7 +159,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
 export function formatMicro(r: MicroResult): string {
   const l = r.latencyUs;
   return [
-    `replicas ${r.replicas}, clients ${r.clients} x window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B, ${r.ordered ? 'ordered' : 'unordered'}, replies ${r.signedReplies ? 'signed' : 'channel-authenticated'}, requests ${r.signedRequests ? 'signed' : 'channel-authenticated'}, store in memory${r.encryptedStore ? ', encrypted' : ''}`,
+    `replicas ${r.replicas}, clients ${r.clients} x window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B, ${r.ordered ? 'ordered' : r.digestReplies ? 'unordered, digest replies' : 'unordered'}, replies ${r.signedReplies ? 'signed' : 'channel-authenticated'}, requests ${r.signedRequests ? 'signed' : 'channel-authenticated'}, store in memory${r.encryptedStore ? ', encrypted' : ''}`,
     ...(r.presigned ? [`requests signed before the warm-up (as by clients on other machines): ${r.presigned.before} prepared, ${r.presigned.inline} signed inline`] : []),
     `throughput ${r.throughputOpsPerS} ops/s, failures ${r.failures}`,
     `latency us: avg ${l.avg}  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}`,

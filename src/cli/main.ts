@@ -118,6 +118,7 @@ bench
   .option('--warmup-s <s>', 'warm-up seconds', int('warmup-s'), 3)
   .option('--measure-s <s>', 'measurement seconds', int('measure-s'), 10)
   .option('--unordered', 'read-only requests without ordering')
+  .option('--digest-replies', 'with --unordered: one replica sends the full result, the others its digest')
   .option('--signed-replies', 'replicas sign every reply and the client checks them')
   .option('--signed-requests', 'clients sign every request and the replicas check it')
   .option('--presign', 'with --signed-requests: sign the expected requests before the warm-up, as clients on other machines would')

@@ -66,8 +66,10 @@ export class WalletHttp {
     const { data, evidence } = parsed as { data: T; evidence: EvidenceJson };
     if (this.o.verifier) {
       const result = verifyEvidence(evidence, this.o.verifier, sha256, (this.o.f ?? 1) + 1);
-      const signed = JSON.parse(Buffer.from(result).toString('utf8')) as { ok: boolean; value?: unknown };
-      if (JSON.stringify(signed.value) !== JSON.stringify(data)) throw new Error(`${method} ${path}: the response data is not what the replicas signed`);
+      if (!signedTextIsData(Buffer.from(result).toString('utf8'), text)) {
+        const signed = JSON.parse(Buffer.from(result).toString('utf8')) as { ok: boolean; value?: unknown };
+        if (JSON.stringify(signed.value) !== JSON.stringify(data)) throw new Error(`${method} ${path}: the response data is not what the replicas signed`);
+      }
     }
     return { data, evidence, status: res.statusCode };
   }
@@ -75,4 +77,24 @@ export class WalletHttp {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/**
+ * Whether the signed result is exactly `{"ok":true,"value":D}` where D is the body's `data`
+ * text, as the gateway sends it (`{"data":D,"evidence":{…}}`, the replicas' own bytes passed
+ * through). Then the data is what the replicas signed, byte for byte, and the parse and two
+ * serializations of the general check are not needed: on a 300-entry ledger page they were
+ * ≈ 1 ms of the client's time. false when either text has another form: the caller then
+ * compares the parsed values.
+ */
+export function signedTextIsData(signedText: string, body: string): boolean {
+  const okPrefix = '{"ok":true,"value":';
+  const dataPrefix = '{"data":';
+  // The evidence is serialized by JSON.stringify from base64url strings and numbers: the
+  // last ',"evidence":' in the body is the one that ends the data.
+  const end = body.lastIndexOf(',"evidence":');
+  if (!body.startsWith(dataPrefix) || end < dataPrefix.length || !signedText.startsWith(okPrefix) || !signedText.endsWith('}')) return false;
+  const dataLength = end - dataPrefix.length;
+  if (signedText.length !== okPrefix.length + dataLength + 1) return false;
+  return signedText.slice(okPrefix.length, -1) === body.slice(dataPrefix.length, end);
 }
