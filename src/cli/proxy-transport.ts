@@ -28,43 +28,19 @@ export function replicaVerifier(config: ClusterConfig): Ed25519Verifier {
   return new Ed25519Verifier(new Map(config.replicas.map((r) => [r.id, publicKeyOf(readFileSync(join(config.pkiDir, `replica-${r.id}.crt`), 'utf8'))])));
 }
 
-/**
- * A replica in the proxy's own process, reached without TLS (`ReplicaNode.linkLocalClient`):
- * `link` is given the function that takes this replica's replies, and returns the one that
- * takes request frames.
- */
-export interface LocalReplica {
-  readonly replicaId: number;
-  link(deliver: (bytes: Uint8Array) => void): (bytes: Uint8Array) => void;
-}
-
-/**
- * A ServiceProxy connected to every replica of `config`: over mutual TLS with `credentials`,
- * or through `local` for the replica in this process.
- * @throws RangeError if `local` names a replica that is not in the configuration
- */
 export function connectProxy(
   config: ClusterConfig,
   credentials: TlsCredentials,
   options: Omit<ServiceProxyOptions, 'view'>,
   logger?: TransportLogger,
-  local?: LocalReplica,
 ): ConnectedProxy {
-  if (local && !config.replicas.some((r) => r.id === local.replicaId)) throw new RangeError(`no replica ${local.replicaId} in the cluster configuration`);
   const connectors = new Map<number, TlsConnector>();
   const view = makeView(config.replicas.map((r) => r.id), config.f);
-  let localSend: ((bytes: Uint8Array) => void) | null = null;
   const proxy = new ServiceProxy(
     { ...options, view },
-    {
-      transport: { send: (id, bytes) => (local?.replicaId === id ? localSend?.(bytes) : connectors.get(id)?.send(bytes)) },
-      verifier: replicaVerifier(config),
-      hash: sha256,
-    },
+    { transport: { send: (id, bytes) => connectors.get(id)?.send(bytes) }, verifier: replicaVerifier(config), hash: sha256 },
   );
-  if (local) localSend = local.link((bytes) => proxy.onReplyBytes(local.replicaId, bytes));
   for (const r of config.replicas) {
-    if (r.id === local?.replicaId) continue;
     const c = new TlsConnector(credentials, { ...(logger ? { logger } : {}), onFrame: (principal, frame) => proxy.onReplyBytes(principal.id, new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)) });
     c.connect({ host: r.host, port: r.port, expected: { role: 'replica', id: r.id } });
     connectors.set(r.id, c);

@@ -8,7 +8,6 @@ import { Replica } from '../core/replica.ts';
 import { Ed25519Verifier } from '../crypto/ed25519.ts';
 import type { Ready } from '../core/ready.ts';
 import type { ReplicaDependencies, ReplicaOptions } from '../core/options.ts';
-import type { KeyObject } from 'node:crypto';
 import type { Principal } from '../security/principal.ts';
 import { TlsConnector, TlsServer, type TlsCredentials, type TransportLogger } from './transport/index.ts';
 import type { ReplicaStorage } from './storage/replica-storage.ts';
@@ -66,10 +65,6 @@ export class ReplicaNode {
   /** Dropped-input reasons, counted (a metric a reader can print). */
   readonly drops = new Map<string, number>();
   private readonly delayTimers = new Set<NodeJS.Timeout>();
-  /** Clients' Ed25519 keys, for signed requests: from their certificates (TLS) or given (`linkLocalClient`). */
-  private readonly clientKeys = new Ed25519Verifier();
-  /** Clients in this process, linked without a socket: where their replies go. */
-  private readonly localClients = new Map<number, (bytes: Uint8Array) => void>();
   private closed = false;
   port = 0;
 
@@ -78,7 +73,7 @@ export class ReplicaNode {
     private readonly deps: ReplicaNodeDependencies,
   ) {
     // Clients' keys come from their certificates as they connect (for signed requests).
-    const clientKeys = this.clientKeys;
+    const clientKeys = new Ed25519Verifier();
     this.core = new Replica(options.replica, { ...deps, clientVerifier: clientKeys });
     this.now = deps.now ?? Date.now;
     this.outputs = new OutputSequencer(
@@ -146,27 +141,6 @@ export class ReplicaNode {
     await this.deps.storage.close();
   }
 
-  /**
-   * Links a client that runs in this process (a wallet gateway's ServiceProxy) without a
-   * socket: its request frames reach the core as if they came over its own TLS channel,
-   * and this replica's replies to it go to `deliver`. Both directions are asynchronous (a
-   * microtask), in order, so neither side re-enters the other. Why: the gateway's own
-   * replica would otherwise cost a TLS write and a read each way per operation, and with
-   * digest replies it is the one replica that sends a read's full result.
-   * @param publicKey the client's certificate key (Ed25519), for clusters that require signed requests
-   * @returns the function that sends one request frame to this replica (dropped once the node closed)
-   * @throws Error if `clientId` is linked already, or the key is not Ed25519
-   */
-  linkLocalClient(clientId: number, publicKey: KeyObject, deliver: (bytes: Uint8Array) => void): (bytes: Uint8Array) => void {
-    if (this.localClients.has(clientId)) throw new Error(`client ${clientId} is already linked to replica ${this.options.replica.id}`);
-    this.clientKeys.setKey(clientId, publicKey);
-    this.localClients.set(clientId, (bytes) => queueMicrotask(() => deliver(bytes)));
-    return (bytes) =>
-      queueMicrotask(() => {
-        if (!this.closed) this.step({ type: 'client-message', clientId, bytes });
-      });
-  }
-
   private addressOf(id: number): ReplicaAddress {
     const a = this.options.addresses.find((x) => x.id === id);
     if (!a) throw new Error(`no address for replica ${id}`);
@@ -218,11 +192,7 @@ export class ReplicaNode {
 
   private send(ready: Ready): void {
     for (const m of ready.messages) for (const to of m.to) this.peers.get(to)?.send(m.bytes);
-    for (const r of ready.replies) {
-      const local = this.localClients.get(r.clientId);
-      if (local) local(r.bytes);
-      else this.server.send({ role: 'client', id: r.clientId }, r.bytes);
-    }
+    for (const r of ready.replies) this.server.send({ role: 'client', id: r.clientId }, r.bytes);
   }
 
   private observe(ready: Ready): void {
