@@ -66,8 +66,9 @@ export class WalletHttp {
     const { data, evidence } = parsed as { data: T; evidence: EvidenceJson };
     if (this.o.verifier) {
       const result = verifyEvidence(evidence, this.o.verifier, sha256, (this.o.f ?? 1) + 1);
-      if (!signedTextIsData(Buffer.from(result).toString('utf8'), text)) {
-        const signed = JSON.parse(Buffer.from(result).toString('utf8')) as { ok: boolean; value?: unknown };
+      const signedText = Buffer.from(result).toString('utf8');
+      if (!signedTextIsData(signedText, text)) {
+        const signed = JSON.parse(signedText) as { ok: boolean; value?: unknown };
         if (JSON.stringify(signed.value) !== JSON.stringify(data)) throw new Error(`${method} ${path}: the response data is not what the replicas signed`);
       }
     }

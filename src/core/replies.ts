@@ -22,12 +22,7 @@ export interface ReplySigning {
 
 /** Encodes the replies to `requests` (in order) with `results`; one signature for all of them. */
 export function encodeReplies(s: ReplySigning, requests: readonly Request[], results: readonly Uint8Array[]): Uint8Array[] {
-  if (requests.length === 0) return [];
-  if (!s.sign) return requests.map((r, i) => encodeReply(s.replicaId, r, results[i]!, false, SINGLE_LEAF, UNSIGNED));
-  const leaves = requests.map((r, i) => merkleLeaf(s.hash, replySigningMessage(s.replicaId, r.clientId, r.session, r.seq, r.ordered, s.hash(results[i]!))));
-  const { root, proofs } = merkleTree(s.hash, leaves);
-  const signature = s.signer.sign(replyRootSigningMessage(s.replicaId, root));
-  return requests.map((r, i) => encodeReply(s.replicaId, r, results[i]!, false, proofs[i]!, signature));
+  return encodeSigned(s, requests, results, false);
 }
 
 /**
@@ -37,11 +32,20 @@ export function encodeReplies(s: ReplySigning, requests: readonly Request[], res
  */
 export function encodeUnorderedReply(s: ReplySigning, request: Request, result: Uint8Array): Uint8Array {
   const digestOnly = request.replier !== undefined && request.replier !== s.replicaId;
-  if (!digestOnly) return encodeReplies(s, [request], [result])[0]!;
-  const digest = s.hash(result);
-  if (!s.sign) return encodeReply(s.replicaId, request, digest, true, SINGLE_LEAF, UNSIGNED);
-  const root = merkleLeaf(s.hash, replySigningMessage(s.replicaId, request.clientId, request.session, request.seq, request.ordered, digest));
-  return encodeReply(s.replicaId, request, digest, true, SINGLE_LEAF, s.signer.sign(replyRootSigningMessage(s.replicaId, root)));
+  return encodeSigned(s, [request], [digestOnly ? s.hash(result) : result], digestOnly)[0]!;
+}
+
+/** `bodies` are the results, or (`bodiesAreDigests`) their digests, which the signed leaves hold either way. */
+function encodeSigned(s: ReplySigning, requests: readonly Request[], bodies: readonly Uint8Array[], bodiesAreDigests: boolean): Uint8Array[] {
+  if (requests.length === 0) return [];
+  if (!s.sign) return requests.map((r, i) => encodeReply(s.replicaId, r, bodies[i]!, bodiesAreDigests, SINGLE_LEAF, UNSIGNED));
+  const leaves = requests.map((r, i) => {
+    const digest = bodiesAreDigests ? bodies[i]! : s.hash(bodies[i]!);
+    return merkleLeaf(s.hash, replySigningMessage(s.replicaId, r.clientId, r.session, r.seq, r.ordered, digest));
+  });
+  const { root, proofs } = merkleTree(s.hash, leaves);
+  const signature = s.signer.sign(replyRootSigningMessage(s.replicaId, root));
+  return requests.map((r, i) => encodeReply(s.replicaId, r, bodies[i]!, bodiesAreDigests, proofs[i]!, signature));
 }
 
 function encodeReply(replicaId: number, r: Request, result: Uint8Array, resultIsDigest: boolean, proof: typeof SINGLE_LEAF, signature: Uint8Array): Uint8Array {
