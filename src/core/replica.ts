@@ -81,7 +81,7 @@ export class Replica {
   pendingSync: Sync | null = null;
   /** STOP senders per future regency (bounded by regenciesAheadMax). */
   readonly stops = new Map<number, Set<number>>();
-  /** The last STOP echoed to each replica that was behind us (synchronization.ts `helpLaggard`). */
+  /** The last past regency each replica behind us was helped to (STOP echo or SYNC_FORWARD; synchronization.ts `helpLaggard`). */
   readonly stopEchoes = new Map<number, { regency: number; atMs: number }>();
   /** STOPDATAs collected per regency this replica leads. */
   readonly stopData = new Map<number, Map<number, import('./messages.ts').StopData>>();

@@ -58,19 +58,34 @@ export function onStop(replica: Replica, m: Stop): void {
  * the STOP: we have left every regency before ours, so we support the one it asks for.
  * Without the echo, laggards whose STOPs we dropped and we, asking for the next regency,
  * can each be fewer than a quorum forever (found by the simulator, seeds 151 and 202).
+ *
+ * Help is rate-limited per sender (`mayHelp`): a laggard climbs through regencies in
+ * increasing order, so a STOP asks for help at once only if it asks for a higher regency
+ * than the last one we helped that sender with, or a request timeout has passed since.
  */
 function helpLaggard(replica: Replica, m: Stop): void {
+  if (!mayHelp(replica, m.from, m.regency)) return;
   const sync = replica.lastSync;
   if (sync && sync.regency >= m.regency) {
     replica.sendTo([m.from], { type: MessageType.SYNC_FORWARD, from: replica.id, sync });
     return;
   }
-  // At most once per sender and regency per request timeout: two replicas that both
-  // passed the regency would otherwise echo each other's echo forever.
-  const last = replica.stopEchoes.get(m.from);
-  if (last && last.regency === m.regency && replica.nowMs - last.atMs < replica.options.requestTimeoutMs) return;
-  replica.stopEchoes.set(m.from, { regency: m.regency, atMs: replica.nowMs });
   replica.sendTo([m.from], { type: MessageType.STOP, from: replica.id, regency: m.regency });
+}
+
+/**
+ * Whether a STOP from `from` for the past `regency` may be answered now, and if so records
+ * the answer. Two replicas that both passed a regency would otherwise echo each other's
+ * echo forever, and a Byzantine replica replaying its old STOPs of alternating regencies
+ * (1, 2, 1, 3, …) would get an answer for each: with a replay per answer it received, that
+ * grew without bound in simulated zero time (simulator seed 3583, docs/simulator-bugs.md
+ * §11). Answers per sender per request timeout are now at most one per regency we passed.
+ */
+function mayHelp(replica: Replica, from: number, regency: number): boolean {
+  const last = replica.stopEchoes.get(from);
+  if (last && regency <= last.regency && replica.nowMs - last.atMs < replica.options.requestTimeoutMs) return false;
+  replica.stopEchoes.set(from, { regency, atMs: replica.nowMs });
+  return true;
 }
 
 /** Moves to `regency` and sends this replica's signed STOPDATA to its leader. */

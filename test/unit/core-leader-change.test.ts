@@ -62,6 +62,34 @@ describe('leader change: STOP echo', () => {
   });
 });
 
+describe('leader change: help for laggards is rate-limited per sender', () => {
+  // Simulator seed 3583 (docs/simulator-bugs.md §11): a Byzantine replica replaying its old
+  // STOPs of alternating regencies got an echo for each and replayed again per echo, a storm.
+  it('replayed STOPs of alternating past regencies get one echo per regency, not one each', () => {
+    const { c, toThree } = splitAtRegencyOne();
+    for (const regency of [0, 1, 0, 1, 0, 1]) c.inject(3, 2, encodeMessage({ type: MessageType.STOP, from: 3, regency }));
+    c.run();
+    assert.deepEqual(stopsTo3(toThree, 2), [0, 1]);
+  });
+
+  it('replayed STOPs for a regency whose SYNC we hold get the SYNC forwarded once per timeout', () => {
+    const c = new LocalCluster({ n: 4, replica: { requestTimeoutMs: 500 } });
+    c.crash(0);
+    c.clientSend(req(1), [1, 2, 3]);
+    c.advance(1500);
+    assert.equal(c.replicas[2]!.lastSync?.regency, 1);
+    const forwarded: Envelope[] = [];
+    c.filter = (e) => (e.from === 2 && e.to === 3 && decode(e.bytes).type === MessageType.SYNC_FORWARD ? (forwarded.push(e), null) : e);
+    for (let i = 0; i < 5; i++) c.inject(3, 2, encodeMessage({ type: MessageType.STOP, from: 3, regency: 1 }));
+    c.run();
+    assert.equal(forwarded.length, 1);
+    c.advance(600, 600);
+    c.inject(3, 2, encodeMessage({ type: MessageType.STOP, from: 3, regency: 1 }));
+    c.run();
+    assert.equal(forwarded.length, 2, 'a request timeout later, a lost SYNC_FORWARD is replaced');
+  });
+});
+
 describe('leader change: STOPDATA after a checkpoint install', () => {
   it('a write certificate past the last proven decision is valid and sets the SYNC instance', () => {
     // Instance 0 is decided; instance 1 gets a real write certificate, its ACCEPTs are lost.

@@ -19,6 +19,7 @@ import { runSeed } from '../../src/sim/run.ts';
 const SEEDS = {
   laggingLeaderTimestamp: { seed: 186, generate: { n: 4, byzantineClients: false, stopLoss: false, recovery: false, signedRequests: false } as GenerateOptions, fingerprint: '60811faf9c18eddc' },
   stateOffersDisagree: { seed: 445, generate: {} as GenerateOptions, fingerprint: '83f6cf6b17c51470' },
+  replayedStopStorm: { seed: 3583, generate: {} as GenerateOptions, fingerprint: 'bb5ca523a00eecd0' },
 };
 
 const fingerprint = (seed: number, generate: GenerateOptions): string => createHash('sha256').update(JSON.stringify(generateConfig(seed, generate))).digest('hex').slice(0, 16);
@@ -177,6 +178,18 @@ describe('core bugs found by the simulator', () => {
       const refused = [1, 2].flatMap((id) => c.droppedReasons(id)).filter((r) => /STOPDATA from 3/.test(r));
       assert.deepEqual(refused, []);
       assert.deepEqual(c.lastDecidedCids().slice(1), [8, 8, 8], 'instance 8 is decided in a later regency');
+    },
+  );
+
+  it(
+    'replayed-stop-storm: a Byzantine replica replaying its old STOPs does not make a correct one answer each',
+    // Fixed: help for a laggard is rate-limited per sender, one answer per past regency per request timeout (synchronization.ts mayHelp).
+    async () => {
+      // n=10, f=3: replica 9 replays old messages on every output; its STOPs of regencies 1, 2, 1, 3, …
+      // each drew an echo from replica 7, and each echo a replay: 3 M events in 4.5 simulated seconds.
+      const { seed, generate } = SEEDS.replayedStopStorm;
+      const r = await runSeed(seed, generate);
+      assert.deepEqual(r.violations, []);
     },
   );
 
