@@ -15,7 +15,7 @@ import { MessageType } from '../core/messages.ts';
 import { decodeMessage } from '../core/codec.ts';
 import { TlsConnector, type Connection } from '../host/transport/index.ts';
 import { createClusterPki, loadIdentity } from '../security/pki.ts';
-import { latencySummary, measureWindow, sleep, type LatencyUs } from './bench-stats.ts';
+import { latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
 
 export interface LimitOptions {
   replicas: number;
@@ -128,7 +128,7 @@ export async function runLimit(o: LimitOptions): Promise<LimitResult> {
       else clientTransport = { framesSent: totals.frames - sent0.frames, writeCalls: totals.writes - sent0.writes, chunksReceived: totals.chunks - sent0.chunks };
     });
     running = false;
-    await Promise.race([Promise.all(loops), sleep(2000)]);
+    await settleWithin(Promise.all(loops), 2000);
     return { replicas: o.replicas, window: o.window, requestBytes: o.requestBytes, replyBytes: o.replyBytes, throughputOpsPerS: Math.round((completed / elapsedMs) * 1000), latencyUs: latencySummary(samples), cpuPercent, clientTransport };
   } finally {
     await Promise.all(connectors.map((c) => c.close()));

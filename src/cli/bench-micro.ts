@@ -13,7 +13,7 @@ import { Ed25519Signer, sha256 } from '../crypto/ed25519.ts';
 import { PresignedSigner } from './presigned-signer.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { connectProxy, type ConnectedProxy } from './proxy-transport.ts';
-import { clusterPids, latencySummary, measureWindow, sleep, type LatencyUs } from './bench-stats.ts';
+import { clusterPids, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
 
 export interface MicroOptions {
   replicas: number;
@@ -131,7 +131,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
     const loops = proxies.flatMap((p) => Array.from({ length: o.window }, () => loop(p)));
     const { elapsedMs, cpuPercent } = await measureWindow(clusterPids(cluster.processes), o.warmupS, o.measureS, (on) => (measuring = on));
     running = false;
-    await Promise.race([Promise.all(loops), sleep(5000)]);
+    await settleWithin(Promise.all(loops), 5000);
     return {
       replicas: o.replicas,
       clients: o.clients,

@@ -34,6 +34,22 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
+ * Waits for `work` to settle, at most `ms`, and clears its timer either way: a pending
+ * `sleep` in a `Promise.race` kept the benchmark process alive (and idle) for its whole
+ * length after the results were printed.
+ * @returns true if `work` settled in time.
+ */
+export async function settleWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Waits `warmupS`, then measures for `measureS`: calls `setMeasuring(true/false)` around
  * the window and samples the CPU of `pids` (name -> pid) over it.
  * @returns the window's length (ms) and each process's CPU in % of one core.

@@ -25,7 +25,7 @@ import { depositOperation, registerOperation, transferOperation } from '../walle
 import { startLocalCluster } from './local-cluster.ts';
 import { replicaVerifier } from './proxy-transport.ts';
 import { WalletHttp } from './wallet-http.ts';
-import { clusterPids, latencySummary, measureWindow, sleep, type LatencyUs } from './bench-stats.ts';
+import { clusterPids, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 import { Prng } from '../sim/prng.ts';
 
@@ -172,7 +172,7 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
     running = false;
     // A client that ran out of operations idled in the window: its figures would be too low.
     if (exhausted > 0) throw new Error(`${exhausted} of ${o.clients} clients used up their ${perClient} pre-signed operations before the window ended`);
-    await Promise.race([Promise.all(loops), sleep(10_000)]);
+    await settleWithin(Promise.all(loops), 10_000);
     let total = 0;
     const perOperation: WalletBenchResult['perOperation'] = {};
     for (const [kind, xs] of samples) {
