@@ -48,10 +48,10 @@ async function prepare(scenario: Scenario, dir: string, index: number): Promise<
   return cluster;
 }
 
-async function runScenario(scenario: Scenario, dir: string, index: number, operations: number, bar: cliProgress.MultiBar): Promise<Record<Kind, LatencySummary>> {
+async function runScenario(scenario: Scenario, dir: string, index: number, operations: number, bar: cliProgress.MultiBar, compactEvidence: boolean): Promise<Record<Kind, LatencySummary>> {
   const cluster = await prepare(scenario, dir, index);
   // The client talks to replica 1's API: replica 3 is the faulty one in the fault scenarios.
-  const http = new WalletHttp({ url: cluster.urls[1]!, caPem: cluster.caPem, verifier: replicaVerifier(cluster.config), f: cluster.config.f, connections: 1 });
+  const http = new WalletHttp({ url: cluster.urls[1]!, caPem: cluster.caPem, verifier: replicaVerifier(cluster.config), f: cluster.config.f, connections: 1, compactEvidence });
   const issuer = createPrivateKey(readFileSync(join(cluster.config.pkiDir, 'issuer.key'), 'utf8'));
   const progress = bar.create(operations * KINDS.length, 0, { scenario: scenario.padEnd(9) });
   const samples: Record<Kind, number[]> = { register: [], deposit: [], transfer: [], 'account-ledger': [], 'global-ledger': [] };
@@ -97,7 +97,7 @@ export function formatSeedTable(results: SeedResults): string {
   return rows.join('\n');
 }
 
-export async function benchSeed(o: { operations: number; dir: string; scenarios: string; json?: boolean }): Promise<void> {
+export async function benchSeed(o: { operations: number; dir: string; scenarios: string; json?: boolean; fullEvidence?: boolean }): Promise<void> {
   const wanted = o.scenarios.split(',').map((s) => s.trim());
   for (const s of wanted) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}; expected ${SCENARIOS.join(', ')}`);
   rmSync(o.dir, { recursive: true, force: true });
@@ -106,7 +106,7 @@ export async function benchSeed(o: { operations: number; dir: string; scenarios:
   try {
     for (const [index, scenario] of SCENARIOS.entries()) {
       if (!wanted.includes(scenario)) continue;
-      results[scenario] = await runScenario(scenario, o.dir, index, o.operations, bar);
+      results[scenario] = await runScenario(scenario, o.dir, index, o.operations, bar, !o.fullEvidence);
     }
   } finally {
     bar.stop();

@@ -41,6 +41,8 @@ export interface WalletBenchOptions {
   basePort: number;
   /** Check every answer's evidence (f+1 replica signatures) in the client, like the CLI. */
   verify?: boolean;
+  /** Ask for the signed result bytes in every answer instead of compact evidence (the default). */
+  fullEvidence?: boolean;
   json?: boolean;
 }
 
@@ -69,7 +71,7 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
   const storage: ClusterConfig['storage'] = o.storage === 'redis' ? { kind: 'redis', url: o.redisUrl ?? 'redis://127.0.0.1:6379' } : { kind: o.storage };
   const cluster = await startLocalCluster({ dir, replicas: 4, basePort: o.basePort, apiBasePort: o.basePort + 500, storage, env: { BULWARK_LOG_LEVEL: 'warn' } });
   const verifier = o.verify ? replicaVerifier(cluster.config) : undefined;
-  const https = cluster.urls.map((url) => new WalletHttp({ url, caPem: cluster.caPem, ...(verifier ? { verifier, f: cluster.config.f } : {}), connections: Math.max(4, Math.ceil(o.clients / 4) + 2) }));
+  const https = cluster.urls.map((url) => new WalletHttp({ url, caPem: cluster.caPem, ...(verifier ? { verifier, f: cluster.config.f } : {}), connections: Math.max(4, Math.ceil(o.clients / 4) + 2), compactEvidence: !o.fullEvidence }));
   try {
     await cluster.waitHealthy(60_000);
     const issuer = createPrivateKey(readFileSync(join(cluster.config.pkiDir, 'issuer.key'), 'utf8'));

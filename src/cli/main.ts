@@ -105,6 +105,7 @@ bench
   .option('--dir <dir>', 'folder for the benchmark cluster', '.bulwark/bench-seed')
   .option('--scenarios <list>', 'comma-separated: no-fault,crash,byzantine', 'no-fault,crash,byzantine')
   .option('--json', 'print the results as JSON')
+  .option('--full-evidence', 'ask for the signed result bytes in every answer (default: compact evidence, Prefer: evidence=compact)')
   .action(async (o) => (await import('./bench-seed.ts')).benchSeed(o));
 
 bench
@@ -151,6 +152,7 @@ bench
   .addOption(new Option('--storage <kind>', 'replica storage').choices(['embedded', 'memory', 'redis']).default('embedded'))
   .option('--redis-url <url>', 'Redis server for --storage redis (appendfsync always)')
   .option('--verify', 'check every answer\'s f+1 signatures in the client, like the CLI')
+  .option('--full-evidence', 'ask for the signed result bytes in every answer (default: compact evidence, Prefer: evidence=compact)')
   .option('--base-port <port>', 'first replica port', int('port'), 16000)
   .option('--json', 'one JSON object on stdout')
   .action(async (o) => (await import('./bench-wallet.ts')).benchWallet(o));

@@ -25,7 +25,8 @@ export function walletClient(o: WalletGlobalOptions): { http: WalletHttp; pkiDir
   const first = config.replicas[0]!;
   const url = o.url ?? `https://${first.host}:${first.apiPort}`;
   const caPem = readFileSync(join(config.pkiDir, 'ca.crt'), 'utf8');
-  return { http: new WalletHttp({ url, caPem, verifier: replicaVerifier(config), f: config.f }), pkiDir: config.pkiDir };
+  // Compact evidence halves a ledger page; --json prints the evidence, so it keeps the signed bytes in it.
+  return { http: new WalletHttp({ url, caPem, verifier: replicaVerifier(config), f: config.f, compactEvidence: !o.json }), pkiDir: config.pkiDir };
 }
 
 function loadPrivateKey(path: string): KeyObject {

@@ -13,8 +13,11 @@ export interface EvidenceJson {
   session: number;
   seq: number;
   ordered: boolean;
-  /** The exact result bytes the replicas signed (base64url). */
-  result: string;
+  /**
+   * The exact result bytes the replicas signed (base64url). Absent in compact evidence
+   * (`Prefer: evidence=compact`): the client rebuilds them from the body's `data` text.
+   */
+  result?: string;
   resultDigest: string;
   /** Each replica's signature over its batch's reply-tree root, and this reply's path to it. */
   replicas: { replicaId: number; signature: string; proof: { index: number; leafCount: number; siblings: string[] } }[];
@@ -22,10 +25,14 @@ export interface EvidenceJson {
 
 /**
  * @param needed how many distinct replicas must have signed (f+1 for ordered results).
- * @returns the verified result bytes, or throws an Error saying what is wrong.
+ * @param rebuilt for compact evidence (no `result`): the signed bytes as the client rebuilt
+ *   them from the body; checked against `resultDigest` like `result` would be.
+ * @returns the verified result bytes, or throws an Error saying what is wrong (also when
+ *   the evidence has no `result` and nothing was rebuilt).
  */
-export function verifyEvidence(e: EvidenceJson, verifier: Verifier, hash: Hasher, needed: number): Uint8Array {
-  const result = Buffer.from(e.result, 'base64url');
+export function verifyEvidence(e: EvidenceJson, verifier: Verifier, hash: Hasher, needed: number, rebuilt?: Uint8Array): Uint8Array {
+  const result = e.result !== undefined ? Buffer.from(e.result, 'base64url') : rebuilt;
+  if (result === undefined) throw new Error('evidence: no result bytes (compact evidence, and the caller rebuilt none from the body)');
   const digest = hash(result);
   if (!bytesEqual(digest, Buffer.from(e.resultDigest, 'base64url'))) throw new Error('evidence: resultDigest is not the SHA-256 of result');
   const good = new Set<number>();

@@ -51,11 +51,17 @@ export interface ReplyEvidence {
  * The evidence as the gateway sends it: the backend's evidence plus `result`, the exact
  * result bytes (base64url) the replicas signed. `data` is those bytes parsed; a client
  * checks the digest and signatures over `result`, then that `data` is its `value`.
+ *
+ * Compact evidence (a request with `Prefer: evidence=compact`, answered with
+ * `Preference-Applied: evidence=compact`) leaves `result` out when the signed bytes are
+ * exactly `{"ok":true,"value":D}` and the body is `{"data":D,"evidence":…}` with the same
+ * D byte for byte: a client rebuilds the signed bytes from the body's text. On a ledger
+ * page that halves the response, which otherwise carries the page twice.
  */
-export type ResponseEvidence = ReplyEvidence & { result: string };
+export type ResponseEvidence = ReplyEvidence & { result?: string };
 
 /** Adds the signed result bytes to the backend's evidence (see ResponseEvidence). */
-export function responseEvidence(reply: VotedReply): ResponseEvidence {
+export function responseEvidence(reply: VotedReply): ResponseEvidence & { result: string } {
   return { ...reply.evidence, result: Buffer.from(reply.result).toString('base64url') };
 }
 

@@ -14,10 +14,22 @@ import { decodeWalletResult, walletErrorProblem } from './wallet-result.ts';
 /** Seconds a client should wait before retrying after a 503 (Retry-After). */
 const RETRY_AFTER_SECONDS = '1';
 
-/** A voted success: the value as JSON text (the replicas' own bytes when they are in the wallet's form) and the evidence for it. */
+/** A voted success: the value as JSON text (the replicas' own bytes when they are in the wallet's form) and the reply vouched for. */
 export interface Forwarded {
   dataJson: string;
-  evidence: ResponseEvidence;
+  /** Whether the signed result is exactly `{"ok":true,"value":` + dataJson + `}` (then compact evidence may leave it out). */
+  resultWrapsData: boolean;
+  reply: VotedReply;
+}
+
+/**
+ * The evidence to send with a success: without `result` when the client asked for compact
+ * evidence and can rebuild it from the body (see ResponseEvidence), else with it.
+ * @returns the evidence and whether it is compact.
+ */
+export function successEvidence(forwarded: Forwarded, compactWanted: boolean): { evidence: ResponseEvidence; compact: boolean } {
+  if (compactWanted && forwarded.resultWrapsData) return { evidence: forwarded.reply.evidence, compact: true };
+  return { evidence: responseEvidence(forwarded.reply), compact: false };
 }
 
 export class Forwarder {
@@ -62,9 +74,8 @@ export class Forwarder {
       this.inFlight -= 1;
     }
     const result = decodeWalletResult(reply.result);
-    const evidence = responseEvidence(reply);
-    if (!result.ok) throw walletErrorProblem(result.error, evidence);
-    return { dataJson: result.valueJson, evidence };
+    if (!result.ok) throw walletErrorProblem(result.error, responseEvidence(reply));
+    return { dataJson: result.valueJson, resultWrapsData: result.valueIsCut, reply };
   }
 }
 

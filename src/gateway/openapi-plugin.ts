@@ -25,7 +25,10 @@ const openApiPlugin: FastifyPluginAsync<OpenApiOptions> = async (app: FastifyIns
           'Every Bulwark replica serves this API. Behind it, the replica is a BFT client of the cluster: an answer ' +
           'is what f+1 replicas agreed on, and `evidence` carries their signatures so a client need not trust the ' +
           'replica it asked. Users sign their operations themselves; replicas verify the signatures. Errors are ' +
-          'RFC 9457 problems (application/problem+json) with a stable `code`.',
+          'RFC 9457 problems (application/problem+json) with a stable `code`. A request with ' +
+          '`Prefer: evidence=compact` gets evidence without `result` (the signed bytes) whenever they are ' +
+          '`{"ok":true,"value":` + the body\'s `data` text + `}`, which halves a ledger page; the answer then ' +
+          'carries `Preference-Applied: evidence=compact`.',
       },
       tags: [
         { name: 'accounts', description: 'Registration, deposits and account state' },

@@ -103,7 +103,14 @@ export const Evidence = Type.Object(
     session: Type.Optional(Type.Integer()),
     seq: Type.Integer(),
     ordered: Type.Optional(Type.Boolean({ description: 'Whether the request went through consensus (else an unordered read)' })),
-    result: Type.String({ description: 'The exact result bytes the replicas signed, base64url; `data` is their `value`' }),
+    result: Type.Optional(
+      Type.String({
+        description:
+          'The exact result bytes the replicas signed, base64url; `data` is their `value`. Left out when the request said ' +
+          '`Prefer: evidence=compact` and the signed bytes are `{"ok":true,"value":` + the body\'s `data` text + `}` ' +
+          '(the answer then carries `Preference-Applied: evidence=compact`)',
+      }),
+    ),
     resultDigest: Type.String({ description: 'base64url SHA-256 of the result bytes' }),
     replicas: Type.Array(
       Type.Object({

@@ -9,7 +9,7 @@
 import { GatewayError, isWalletErrorCode, type WalletErrorCode } from './errors.ts';
 
 export type WalletResult =
-  | { ok: true; value: unknown; valueJson: string }
+  | { ok: true; value: unknown; valueJson: string; /** valueJson is the result text's own bytes, cut from `{"ok":true,"value":…}` */ valueIsCut: boolean }
   | { ok: false; error: { code: string; message: string; field?: string } };
 
 /** Longest wallet message or field name copied into a problem (the rest is cut). */
@@ -34,7 +34,8 @@ export function decodeWalletResult(bytes: Uint8Array): WalletResult {
   const result = parsed as Record<string, unknown>;
   if (result.ok === true) {
     if (!('value' in result)) throw invalid('ok result without value');
-    return { ok: true, value: result.value, valueJson: valueText(text, result) ?? JSON.stringify(result.value) };
+    const cut = valueText(text, result);
+    return { ok: true, value: result.value, valueJson: cut ?? JSON.stringify(result.value), valueIsCut: cut !== null };
   }
   if (result.ok === false) {
     const error = result.error as Record<string, unknown> | null | undefined;

@@ -11,10 +11,12 @@
  *   GET  /ledger                   → ledger         (unordered) 200
  *
  * Success bodies are `{ data, evidence }`; failures are problems (problem-plugin.ts).
+ * `Prefer: evidence=compact` asks for evidence without the signed result bytes when the
+ * client can rebuild them from the body (backend.ts ResponseEvidence).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
-import type { Forwarded, Forwarder } from './forward.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { successEvidence, type Forwarded, type Forwarder } from './forward.ts';
 import {
   accountLedgerOp,
   depositOp,
@@ -41,12 +43,25 @@ function responses(successStatus: 200 | 201, errors: string) {
   } as const;
 }
 
-function sendSuccess(reply: FastifyReply, status: 200 | 201, forwarded: Forwarded): FastifyReply {
+/** The RFC 7240 preference a client sends to get compact evidence, and the gateway echoes once applied. */
+export const COMPACT_EVIDENCE_PREFERENCE = 'evidence=compact';
+
+/** Whether the request's `Prefer` header (RFC 7240: comma-separated preferences) holds `evidence=compact`. */
+export function prefersCompactEvidence(request: FastifyRequest): boolean {
+  const prefer = request.headers.prefer;
+  if (prefer === undefined) return false;
+  const text = Array.isArray(prefer) ? prefer.join(',') : prefer;
+  return text.split(',').some((p) => p.split(';', 1)[0]!.trim().toLowerCase() === COMPACT_EVIDENCE_PREFERENCE);
+}
+
+function sendSuccess(request: FastifyRequest, reply: FastifyReply, status: 200 | 201, forwarded: Forwarded): FastifyReply {
   // Balances change with every ordered operation: never serve them from a cache. The body is
   // assembled around the voted value's JSON text (see valueText in wallet-result.ts); a string sent as
   // application/json is not serialized again by fastify.
-  const body = `{"data":${forwarded.dataJson},"evidence":${JSON.stringify(forwarded.evidence)}}`;
-  return reply.code(status).header('cache-control', 'no-store').type('application/json; charset=utf-8').send(body);
+  const { evidence, compact } = successEvidence(forwarded, prefersCompactEvidence(request));
+  if (compact) reply.header('preference-applied', COMPACT_EVIDENCE_PREFERENCE);
+  const body = `{"data":${forwarded.dataJson},"evidence":${JSON.stringify(evidence)}}`;
+  return reply.code(status).header('cache-control', 'no-store').header('vary', 'prefer').type('application/json; charset=utf-8').send(body);
 }
 
 export const walletRoutes: FastifyPluginAsyncTypebox<WalletRoutesOptions> = async (app, { forwarder }) => {
@@ -64,7 +79,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<WalletRoutesOptions> = asyn
     const { accountId, publicKey, signature } = request.body;
     const forwarded = await forwarder.write(registerOp(accountId, publicKey, signature), request.log);
     reply.header('location', `/accounts/${accountId}`);
-    return sendSuccess(reply, 201, forwarded);
+    return sendSuccess(request, reply, 201, forwarded);
   });
 
   app.post('/accounts/:id/deposits', {
@@ -77,7 +92,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<WalletRoutesOptions> = asyn
     },
   }, async (request, reply) => {
     const { amount, nonce, signature } = request.body;
-    return sendSuccess(reply, 201, await forwarder.write(depositOp(request.params.id, amount, nonce, signature), request.log));
+    return sendSuccess(request, reply, 201, await forwarder.write(depositOp(request.params.id, amount, nonce, signature), request.log));
   });
 
   app.post('/transfers', {
@@ -89,7 +104,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<WalletRoutesOptions> = asyn
     },
   }, async (request, reply) => {
     const { from, to, amount, nonce, signature } = request.body;
-    return sendSuccess(reply, 201, await forwarder.write(transferOp(from, to, amount, nonce, signature), request.log));
+    return sendSuccess(request, reply, 201, await forwarder.write(transferOp(from, to, amount, nonce, signature), request.log));
   });
 
   app.get('/accounts/:id', {
@@ -100,7 +115,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<WalletRoutesOptions> = asyn
       response: responses(200, 'INVALID_ACCOUNT_ID, UNKNOWN_ACCOUNT (404)'),
     },
   }, async (request, reply) => {
-    return sendSuccess(reply, 200, await forwarder.read(getAccountOp(request.params.id), request.log));
+    return sendSuccess(request, reply, 200, await forwarder.read(getAccountOp(request.params.id), request.log));
   });
 
   app.get('/accounts/:id/ledger', {
@@ -114,7 +129,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<WalletRoutesOptions> = asyn
   }, async (request, reply) => {
     const { cursor, limit } = request.query;
     const op = accountLedgerOp(request.params.id, cursor, limit ?? LIMIT_DEFAULT);
-    return sendSuccess(reply, 200, await forwarder.read(op, request.log));
+    return sendSuccess(request, reply, 200, await forwarder.read(op, request.log));
   });
 
   app.get('/ledger', {
@@ -126,6 +141,6 @@ export const walletRoutes: FastifyPluginAsyncTypebox<WalletRoutesOptions> = asyn
     },
   }, async (request, reply) => {
     const { cursor, limit } = request.query;
-    return sendSuccess(reply, 200, await forwarder.read(ledgerOp(cursor, limit ?? LIMIT_DEFAULT), request.log));
+    return sendSuccess(request, reply, 200, await forwarder.read(ledgerOp(cursor, limit ?? LIMIT_DEFAULT), request.log));
   });
 };

@@ -8,6 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KeyObject } from 'node:crypto';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import { replicaVerifier } from '../../src/cli/proxy-transport.ts';
+import { WalletHttp } from '../../src/cli/wallet-http.ts';
 import { ledgerTransfers, openAccounts, sumBalances, transferLoop, waitConverged, type Ack } from '../helpers/transfers.ts';
 
 const ACCOUNTS = 4;
@@ -36,5 +38,21 @@ describe('an equivocating leader (replica 0 sends different PROPOSEs to differen
     const ledger = await ledgerTransfers(t, 1);
     for (const a of acks) assert.ok(ledger.has(`${a.from}#${a.nonce}`), `acknowledged transfer ${a.from}#${a.nonce} is in the ledger`);
     assert.equal(await sumBalances(t, 2, 'eq', ACCOUNTS), DEPOSIT * BigInt(ACCOUNTS), 'money is neither created nor lost');
+  });
+
+  it('a ledger page with compact evidence is the same page, checked against f+1 signatures', async () => {
+    const compact = new WalletHttp({ url: t.cluster.urls[1]!, caPem: t.cluster.caPem, verifier: replicaVerifier(t.cluster.config), f: t.cluster.config.f, compactEvidence: true });
+    try {
+      const path = '/ledger?limit=50';
+      const small = await compact.call<{ entries: unknown[] }>('GET', path);
+      assert.equal(small.evidence.result, undefined, 'the gateway left the signed bytes out');
+      assert.ok(small.evidence.replicas.length >= 2);
+      const full = await t.http[1]!.call<{ entries: unknown[] }>('GET', path);
+      assert.ok(full.data.entries.length > 0);
+      // Both reads are unordered and nothing is writing: the same page.
+      assert.deepEqual(small.data, full.data);
+    } finally {
+      await compact.close();
+    }
   });
 });

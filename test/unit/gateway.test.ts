@@ -149,6 +149,39 @@ describe('gateway routes build the exact wallet operation', () => {
     assert.equal(body.evidence.viewHint, 3);
   });
 
+  it('Prefer: evidence=compact leaves the signed bytes out when the body rebuilds them, and says so', async () => {
+    backend.reset();
+    const reply = okResult({ accountId: 'bob', balance: '15' });
+    backend.reply = async () => reply;
+    for (const prefer of ['evidence=compact', 'respond-async, Evidence=Compact; x=1']) {
+      const res = await app.inject({ method: 'GET', url: '/accounts/bob', headers: { prefer } });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.headers['preference-applied'], 'evidence=compact');
+      assert.equal(res.headers.vary, 'prefer');
+      const body = res.json();
+      assert.equal(body.evidence.result, undefined);
+      const { result: _dropped, ...rest } = sentEvidence(reply);
+      assert.deepEqual(body.evidence, rest);
+      // What the client rebuilds from the body's data text is exactly what was signed.
+      const dataText = res.body.slice('{"data":'.length, res.body.lastIndexOf(',"evidence":'));
+      assert.deepEqual(Buffer.from(`{"ok":true,"value":${dataText}}`), Buffer.from(reply.result));
+    }
+  });
+
+  it('compact evidence is not applied when the signed bytes are in another form, nor unasked', async () => {
+    backend.reset();
+    const result = utf8.encode('{ "ok": true,  "value": {"b": 1} }');
+    backend.reply = async () => ({ result, evidence: EVIDENCE });
+    const other = await app.inject({ method: 'GET', url: '/accounts/bob', headers: { prefer: 'evidence=compact' } });
+    assert.equal(other.headers['preference-applied'], undefined);
+    assert.deepEqual(Buffer.from(other.json().evidence.result, 'base64url'), Buffer.from(result));
+    const reply = okResult({ accountId: 'bob', balance: '15' });
+    backend.reply = async () => reply;
+    const unasked = await app.inject({ method: 'GET', url: '/accounts/bob', headers: { prefer: 'evidence=full' } });
+    assert.equal(unasked.headers['preference-applied'], undefined);
+    assert.deepEqual(unasked.json().evidence, sentEvidence(reply));
+  });
+
   it('GET /accounts/{id}/ledger passes cursor and limit, and defaults limit to 100 without a cursor key', async () => {
     backend.reset();
     const withCursor = await app.inject({ method: 'GET', url: '/accounts/bob/ledger?cursor=c-17&limit=5' });
