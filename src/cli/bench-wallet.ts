@@ -54,7 +54,12 @@ export interface WalletBenchResult {
   storage: string;
   throughputOpsPerS: number;
   failures: number;
-  perOperation: Record<string, { count: number; latencyUs: LatencyUs }>;
+  /**
+   * Per operation: the client's latency, and `bftLatencyUs`, the part the gateway reported
+   * the cluster took (Server-Timing `bft`; for a balance, the slower of its two reads). The
+   * difference is the HTTPS hop and the gateway.
+   */
+  perOperation: Record<string, { count: number; latencyUs: LatencyUs; bftLatencyUs?: LatencyUs }>;
   cpuPercent: Record<string, number>;
 }
 
@@ -152,17 +157,24 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
     let failures = 0;
     let exhausted = 0;
     const samples = new Map<OpKind, number[]>();
+    const bftSamples = new Map<OpKind, number[]>();
     const loops = plans.map(async (plan, c) => {
       const h = https[c % https.length]!;
       for (const call of plan) {
         if (!running) return;
         const t0 = performance.now();
         try {
-          await call.run(h);
+          const answer = await call.run(h);
           if (measuring) {
             const xs = samples.get(call.kind) ?? [];
             xs.push((performance.now() - t0) * 1000);
             samples.set(call.kind, xs);
+            const bftMs = bftMsOf(answer);
+            if (bftMs !== undefined) {
+              const bs = bftSamples.get(call.kind) ?? [];
+              bs.push(bftMs * 1000);
+              bftSamples.set(call.kind, bs);
+            }
           }
         } catch {
           if (measuring) failures++;
@@ -179,7 +191,8 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
     const perOperation: WalletBenchResult['perOperation'] = {};
     for (const [kind, xs] of samples) {
       total += xs.length;
-      perOperation[kind] = { count: xs.length, latencyUs: latencySummary(xs) };
+      const bs = bftSamples.get(kind);
+      perOperation[kind] = { count: xs.length, latencyUs: latencySummary(xs), ...(bs && bs.length > 0 ? { bftLatencyUs: latencySummary(bs) } : {}) };
     }
     return { workload: o.workload, clients: o.clients, storage: o.storage, throughputOpsPerS: Math.round((total / elapsedMs) * 1000), failures, perOperation, cpuPercent };
   } finally {
@@ -187,6 +200,16 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The cluster's share of an answer (ms, Server-Timing `bft`); for several answers at once, the largest. */
+function bftMsOf(answer: unknown): number | undefined {
+  if (Array.isArray(answer)) {
+    const all = answer.map(bftMsOf);
+    return all.every((x) => x !== undefined) && all.length > 0 ? Math.max(...(all as number[])) : undefined;
+  }
+  const ms = (answer as { bftMs?: unknown } | null)?.bftMs;
+  return typeof ms === 'number' ? ms : undefined;
 }
 
 /** A bound on one closed-loop client's rate (ops/s); one client gets ≈ 100–250 transfers/s here. */
@@ -214,8 +237,11 @@ async function runParallel(tasks: ((h: WalletHttp) => Promise<unknown>)[], https
 
 export function formatWalletBench(r: WalletBenchResult): string {
   const lines = [`workload ${r.workload}, ${r.clients} clients, storage ${r.storage}: ${r.throughputOpsPerS} ops/s, failures ${r.failures}`];
-  lines.push('| operation | count | avg us | p50 us | p90 us | p99 us |', '|---|---:|---:|---:|---:|---:|');
-  for (const [k, v] of Object.entries(r.perOperation)) lines.push(`| ${k} | ${v.count} | ${v.latencyUs.avg} | ${v.latencyUs.p50} | ${v.latencyUs.p90} | ${v.latencyUs.p99} |`);
+  lines.push('| operation | count | avg us | p50 us | p90 us | p99 us | of which BFT: p50 us | p99 us |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [k, v] of Object.entries(r.perOperation)) {
+    const bft = v.bftLatencyUs ? `${v.bftLatencyUs.p50} | ${v.bftLatencyUs.p99}` : '- | -';
+    lines.push(`| ${k} | ${v.count} | ${v.latencyUs.avg} | ${v.latencyUs.p50} | ${v.latencyUs.p90} | ${v.latencyUs.p99} | ${bft} |`);
+  }
   lines.push(`cpu % of a core: ${Object.entries(r.cpuPercent).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   return lines.join('\n');
 }

@@ -52,10 +52,12 @@ export class WalletHttp {
   }
 
   /**
-   * Sends one request. @returns `data` of a 2xx answer, after checking its evidence.
+   * Sends one request. @returns `data` of a 2xx answer, after checking its evidence, and
+   * `bftMs`, the gateway's own count of the milliseconds the cluster took (its Server-Timing
+   * `bft` metric; undefined if the gateway sent none).
    * @throws ApiError for a problem answer; Error if the evidence does not verify.
    */
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ data: T; evidence: EvidenceJson; status: number }> {
+  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ data: T; evidence: EvidenceJson; status: number; bftMs?: number }> {
     const res = await request(this.o.url + path, {
       method,
       dispatcher: this.agent,
@@ -79,7 +81,8 @@ export class WalletHttp {
       throw new Error(`${method} ${path}: ${(err as Error).message}`);
     }
     const { data, evidence } = answer;
-    return { data, evidence, status: res.statusCode };
+    const bftMs = serverTimingMs(res.headers['server-timing'], 'bft');
+    return { data, evidence, status: res.statusCode, ...(bftMs === undefined ? {} : { bftMs }) };
   }
 
   close(): Promise<void> {
@@ -146,4 +149,22 @@ export function splitBody(body: string): { dataText: string; evidenceText: strin
   const end = body.lastIndexOf(EVIDENCE_KEY);
   if (!body.startsWith(DATA_PREFIX) || end < DATA_PREFIX.length || !body.endsWith('}')) return null;
   return { dataText: body.slice(DATA_PREFIX.length, end), evidenceText: body.slice(end + EVIDENCE_KEY.length, -1) };
+}
+
+/**
+ * The duration (ms) of metric `name` in a Server-Timing header (W3C Server Timing:
+ * `name;dur=1.5, other;desc="…"`), or undefined if it is absent or has no valid duration.
+ */
+export function serverTimingMs(header: string | string[] | undefined, name: string): number | undefined {
+  if (header === undefined) return undefined;
+  for (const metric of (Array.isArray(header) ? header.join(',') : header).split(',')) {
+    const [metricName, ...params] = metric.split(';').map((p) => p.trim());
+    if (metricName !== name) continue;
+    for (const p of params) {
+      if (!p.startsWith('dur=')) continue;
+      const ms = Number(p.slice(4));
+      return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+    }
+  }
+  return undefined;
 }

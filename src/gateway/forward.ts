@@ -20,6 +20,8 @@ export interface Forwarded {
   /** Whether the signed result is exactly `{"ok":true,"value":` + dataJson + `}` (then compact evidence may leave it out). */
   resultWrapsData: boolean;
   reply: VotedReply;
+  /** How long the cluster took: from handing the operation to the BFT client to its voted reply (ms). */
+  bftMs: number;
 }
 
 /**
@@ -66,6 +68,7 @@ export class Forwarder {
     }
     this.inFlight += 1;
     let reply: VotedReply;
+    const startMs = performance.now();
     try {
       reply = await invoke();
     } catch (err) {
@@ -75,7 +78,7 @@ export class Forwarder {
     }
     const result = decodeWalletResult(reply.result);
     if (!result.ok) throw walletErrorProblem(result.error, responseEvidence(reply));
-    return { dataJson: result.valueJson, resultWrapsData: result.valueIsCut, reply };
+    return { dataJson: result.valueJson, resultWrapsData: result.valueIsCut, reply, bftMs: performance.now() - startMs };
   }
 }
 

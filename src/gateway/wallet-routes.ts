@@ -43,6 +43,9 @@ function responses(successStatus: 200 | 201, errors: string) {
   } as const;
 }
 
+/** The Server-Timing metric (W3C Server Timing, duration in ms) for the time the BFT invocation took. */
+export const SERVER_TIMING_BFT = 'bft';
+
 /** The RFC 7240 preference a client sends to get compact evidence, and the gateway echoes once applied. */
 export const COMPACT_EVIDENCE_PREFERENCE = 'evidence=compact';
 
@@ -60,6 +63,8 @@ function sendSuccess(request: FastifyRequest, reply: FastifyReply, status: 200 |
   // application/json is not serialized again by fastify.
   const { evidence, compact } = successEvidence(forwarded, prefersCompactEvidence(request));
   if (compact) reply.header('preference-applied', COMPACT_EVIDENCE_PREFERENCE);
+  // W3C Server Timing: how much of the answer's latency the cluster took (the rest is HTTPS and this gateway).
+  reply.header('server-timing', `${SERVER_TIMING_BFT};dur=${forwarded.bftMs.toFixed(3)}`);
   const body = `{"data":${forwarded.dataJson},"evidence":${JSON.stringify(evidence)}}`;
   return reply.code(status).header('cache-control', 'no-store').header('vary', 'prefer').type('application/json; charset=utf-8').send(body);
 }

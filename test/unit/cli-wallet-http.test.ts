@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { readSuccess } from '../../src/cli/wallet-http.ts';
+import { readSuccess, serverTimingMs } from '../../src/cli/wallet-http.ts';
 import { Ed25519Signer, Ed25519Verifier, sha256 } from '../../src/crypto/ed25519.ts';
 import { merkleLeaf } from '../../src/core/merkle.ts';
 import { replyRootSigningMessage, replySigningMessage } from '../../src/core/signing.ts';
@@ -75,5 +75,17 @@ describe('wallet CLI: reading a success body', () => {
   it('compact evidence for a result in another form cannot be checked and is refused', () => {
     const other = `{"value":${value},"ok":true}`;
     assert.throws(() => readSuccess(body(value, evidenceFor(other, true)), check), /resultDigest/);
+  });
+});
+
+describe('wallet CLI: the Server-Timing header', () => {
+  it('reads the duration of the named metric, and nothing from a header without it', () => {
+    assert.equal(serverTimingMs('bft;dur=5.125', 'bft'), 5.125);
+    assert.equal(serverTimingMs('db;dur=1, bft;desc="cluster";dur=2.5', 'bft'), 2.5);
+    assert.equal(serverTimingMs(['cache;desc=hit', 'bft;dur=0.75'], 'bft'), 0.75);
+    assert.equal(serverTimingMs('bftx;dur=1', 'bft'), undefined);
+    assert.equal(serverTimingMs('bft;dur=-1', 'bft'), undefined);
+    assert.equal(serverTimingMs('bft', 'bft'), undefined);
+    assert.equal(serverTimingMs(undefined, 'bft'), undefined);
   });
 });

@@ -102,6 +102,8 @@ describe('gateway routes build the exact wallet operation', () => {
     assert.deepEqual(res.json(), { data: { accountId: 'alice', balance: '0' }, evidence: sentEvidence(reply) });
     assert.equal(res.headers.location, '/accounts/alice');
     assert.equal(res.headers['cache-control'], 'no-store');
+    // Server-Timing says how long the cluster took (here: the recording backend, at once).
+    assert.match(String(res.headers['server-timing']), /^bft;dur=\d+\.\d{3}$/);
   });
 
   it('POST /accounts/{id}/deposits orders a deposit with the path id as accountId', async () => {
