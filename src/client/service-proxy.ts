@@ -60,6 +60,13 @@ export interface ServiceProxyOptions {
    * (every replica sends the full result).
    */
   readonly unorderedReplier?: number;
+  /**
+   * The replica that runs in this client's own process (a wallet gateway's replica). Its
+   * reply signatures are not verified: if that replica is faulty, so is this client, and
+   * checking its signatures protects nothing. Its signatures still go into the evidence,
+   * for a third party to check. Default: none (every reply is verified).
+   */
+  readonly colocatedReplica?: number;
 }
 
 export interface ServiceProxyDependencies {
@@ -94,6 +101,8 @@ export class ServiceProxy {
   private readonly unorderedTimeoutMs: number;
   private readonly outstandingMax: number;
   private readonly verifyReplies: boolean;
+  /** `deps.verifier`, except that it takes the colocated replica's signatures as they are. */
+  private readonly replyVerifier: Verifier;
   private nextSeq = 0;
   private nextUnorderedSeq = 0;
   private readonly ordered = new Map<number, Pending>();
@@ -127,6 +136,9 @@ export class ServiceProxy {
     if (options.unorderedReplier !== undefined && !this.members.has(options.unorderedReplier)) {
       throw new RangeError(`unorderedReplier ${options.unorderedReplier} is not a member of view ${options.view.id}`);
     }
+    const colocated = options.colocatedReplica;
+    if (colocated !== undefined && !this.members.has(colocated)) throw new RangeError(`colocatedReplica ${colocated} is not a member of view ${options.view.id}`);
+    this.replyVerifier = colocated === undefined ? deps.verifier : { verify: (id, message, signature) => id === colocated || deps.verifier.verify(id, message, signature) };
     // A tenth of the shortest period: deadlines and retransmissions are at most 10 % late.
     this.sweepMs = Math.max(1, Math.floor(Math.min(this.retransmitMs, this.unorderedTimeoutMs, this.invokeTimeoutMs) / 10));
   }
@@ -221,7 +233,7 @@ export class ServiceProxy {
     });
     return new Promise<VoteOutcome>((resolve, reject) => {
       const p: Pending = {
-        voter: new ReplyVoter({ clientId: this.clientId, session: this.session, seq, ordered }, this.members, threshold, this.verifyReplies ? this.deps.verifier : null, this.deps.hash, this.verifiedRoots, replier),
+        voter: new ReplyVoter({ clientId: this.clientId, session: this.session, seq, ordered }, this.members, threshold, this.verifyReplies ? this.replyVerifier : null, this.deps.hash, this.verifiedRoots, replier),
         bytes,
         replied: new Set(),
         resolve,

@@ -66,4 +66,29 @@ describe('client reply handling', () => {
     assert.equal([...proxy.rejectedReplies.keys()].filter((k) => k.startsWith('malformed')).length, 1);
     proxy.close();
   });
+
+  it('a proxy takes its colocated replica\'s reply signatures as they are, and checks every other one', async () => {
+    // The verifier accepts replica 0's signatures only (the test replies carry zero bytes).
+    const proxyWith = (colocatedReplica?: number) =>
+      new ServiceProxy(
+        { clientId: 7, view: makeView([0, 1, 2, 3], 1), session: 42, ...(colocatedReplica === undefined ? {} : { colocatedReplica }) },
+        { transport: { send: () => {} }, verifier: { verify: (id) => id === 0 }, hash: sha256 },
+      );
+    const state = (p: Promise<unknown>) => Promise.race([p.then(() => 'answered', () => 'failed'), new Promise((r) => setTimeout(() => r('waiting'), 20))]);
+    for (const colocated of [2, undefined]) {
+      const proxy = proxyWith(colocated);
+      const answer = proxy.invokeOrdered(new Uint8Array([1]));
+      for (const id of [1, 2, 0]) proxy.onReplyBytes(id, encodeMessage(reply(id, 1, [9])));
+      if (colocated === 2) {
+        assert.equal(proxy.rejectedReplies.get('bad-signature'), 1, 'replica 1 is still checked');
+        assert.deepEqual((await answer).evidence.signatures.map((s) => s.replicaId), [0, 2]);
+      } else {
+        assert.equal(proxy.rejectedReplies.get('bad-signature'), 2);
+        assert.equal(await state(answer), 'waiting', 'one good reply is not f+1');
+      }
+      proxy.close();
+      await answer.catch(() => {});
+    }
+    assert.throws(() => proxyWith(9), /colocatedReplica 9 is not a member/);
+  });
 });
