@@ -88,8 +88,8 @@ export async function transfer(o: WalletGlobalOptions & { from: string; to: stri
 export async function balance(o: WalletGlobalOptions & { account: string }): Promise<void> {
   const { http } = walletClient(o);
   try {
-    const a = await account(http, o.account);
-    print(o, a, `${a.accountId}: balance ${a.balance} (${a.entries} ledger entries)`);
+    const { data: a, evidence } = await http.call<AccountValue>('GET', `/accounts/${encodeURIComponent(o.account)}`);
+    print(o, { data: a, evidence }, `${a.accountId}: balance ${a.balance} (${a.entries} ledger entries)`);
   } finally {
     await http.close();
   }
@@ -100,14 +100,14 @@ export async function ledger(o: WalletGlobalOptions & { account?: string; limit:
   try {
     const q = `?limit=${o.limit}${o.cursor ? `&cursor=${encodeURIComponent(o.cursor)}` : ''}`;
     const path = o.account ? `/accounts/${encodeURIComponent(o.account)}/ledger${q}` : `/ledger${q}`;
-    const { data } = await http.call<AccountLedgerValue | LedgerValue>('GET', path);
+    const { data, evidence } = await http.call<AccountLedgerValue | LedgerValue>('GET', path);
     const lines = data.entries.map((e) => {
       const x = e as unknown as Record<string, unknown>;
       const who = x['type'] === 'transfer' ? `${String(x['from'])} -> ${String(x['to'])}` : String(x['accountId']);
       return `#${String(x['index']).padStart(6)}  ${String(x['type']).padEnd(8)}  ${who.padEnd(30)}  ${x['amount'] ?? ''}`;
     });
     if (data.nextCursor) lines.push(`next page: --cursor ${data.nextCursor}`);
-    print(o, data, lines.join('\n') || '(no entries)');
+    print(o, { data, evidence }, lines.join('\n') || '(no entries)');
   } finally {
     await http.close();
   }
