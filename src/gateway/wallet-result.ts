@@ -7,6 +7,7 @@
  * of another version answers something it cannot read.
  */
 import { GatewayError, isWalletErrorCode, type WalletErrorCode } from './errors.ts';
+import { WALLET_SUCCESS_PREFIX } from './wire.ts';
 
 export type WalletResult =
   | { ok: true; value: unknown; valueJson: string; /** valueJson is the result text's own bytes, cut from `{"ok":true,"value":…}` */ valueIsCut: boolean }
@@ -48,8 +49,6 @@ export function decodeWalletResult(bytes: Uint8Array): WalletResult {
   throw invalid('"ok" is neither true nor false');
 }
 
-/** How a correct wallet's success bytes begin (`encodeOutcome`: JSON.stringify of `{ ok: true, value }`). */
-const OK_PREFIX = '{"ok":true,"value":';
 
 /**
  * The value's JSON text cut from the result text, when the result is exactly
@@ -61,10 +60,10 @@ const OK_PREFIX = '{"ok":true,"value":';
  * which never repeats a key (a repeated "value" would pass the key check and cut badly).
  */
 function valueText(text: string, parsed: Record<string, unknown>): string | null {
-  if (!text.startsWith(OK_PREFIX) || !text.endsWith('}')) return null;
+  if (!text.startsWith(WALLET_SUCCESS_PREFIX) || !text.endsWith('}')) return null;
   const keys = Object.keys(parsed);
   if (keys.length !== 2 || keys[0] !== 'ok' || keys[1] !== 'value') return null;
-  return text.slice(OK_PREFIX.length, -1);
+  return text.slice(WALLET_SUCCESS_PREFIX.length, -1);
 }
 
 function invalid(why: string): GatewayError {

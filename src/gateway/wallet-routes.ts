@@ -17,6 +17,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { successEvidence, type Forwarded, type Forwarder } from './forward.ts';
+import { BODY_DATA_PREFIX, BODY_EVIDENCE_KEY, COMPACT_EVIDENCE_PREFERENCE, SERVER_TIMING_BFT } from './wire.ts';
 import {
   accountLedgerOp,
   depositOp,
@@ -43,12 +44,6 @@ function responses(successStatus: 200 | 201, errors: string) {
   } as const;
 }
 
-/** The Server-Timing metric (W3C Server Timing, duration in ms) for the time the BFT invocation took. */
-export const SERVER_TIMING_BFT = 'bft';
-
-/** The RFC 7240 preference a client sends to get compact evidence, and the gateway echoes once applied. */
-export const COMPACT_EVIDENCE_PREFERENCE = 'evidence=compact';
-
 /** Whether the request's `Prefer` header (RFC 7240: comma-separated preferences) holds `evidence=compact`. */
 export function prefersCompactEvidence(request: FastifyRequest): boolean {
   const prefer = request.headers.prefer;
@@ -65,7 +60,7 @@ function sendSuccess(request: FastifyRequest, reply: FastifyReply, status: 200 |
   if (compact) reply.header('preference-applied', COMPACT_EVIDENCE_PREFERENCE);
   // W3C Server Timing: how much of the answer's latency the cluster took (the rest is HTTPS and this gateway).
   reply.header('server-timing', `${SERVER_TIMING_BFT};dur=${forwarded.bftMs.toFixed(3)}`);
-  const body = `{"data":${forwarded.dataJson},"evidence":${JSON.stringify(evidence)}}`;
+  const body = `${BODY_DATA_PREFIX}${forwarded.dataJson}${BODY_EVIDENCE_KEY}${JSON.stringify(evidence)}}`;
   return reply.code(status).header('cache-control', 'no-store').header('vary', 'prefer').type('application/json; charset=utf-8').send(body);
 }
 
