@@ -1,10 +1,14 @@
 /**
  * Catch-up of a replica that fell a few instances behind: it asks others for decided
  * instances (DECISION_REQUEST) and applies each one whose proof — a Byzantine quorum of
- * signed ACCEPTs — checks out. A lie is detected by the proof and dropped. Instances
- * older than what replicas keep in memory need state transfer (checkpoints).
+ * signed ACCEPTs — checks out, or that f+1 replicas report with the same value (at least
+ * one of them is correct). The second way is needed because replicas decide before
+ * checking their proofs (proofs.ts): a faulty accepter's bad signature can leave a decided
+ * instance with no proof anywhere. A lie alone is never applied. Instances older than what
+ * replicas keep in memory need state transfer (checkpoints).
  */
 import { checkDecision } from './certificates.ts';
+import { bytesEqual } from './bytes.ts';
 import { MessageType, type Decision, type DecisionReply, type DecisionRequest } from './messages.ts';
 import type { Replica } from './replica.ts';
 import { proposeIfLeader } from './normal-case.ts';
@@ -15,7 +19,7 @@ export function applyDecision(replica: Replica, decision: Decision): boolean {
   if (decision.cid !== replica.instance.cid) return false;
   const invalid = checkDecision({ view: replica.view, verifier: replica.deps.verifier, hash: replica.deps.hash }, decision);
   if (invalid) return false;
-  replica.executeDecision(decision, replica.decodeDecidedValue(decision.value));
+  replica.executeDecision(decision, replica.decodeDecidedValue(decision.value), null, { proven: true });
   return true;
 }
 
@@ -48,7 +52,10 @@ export function onDecisionRequest(replica: Replica, m: DecisionRequest): void {
   replica.sendTo([m.from], { type: MessageType.DECISION_REPLY, from: replica.id, checkpointCid: replica.stableCheckpointCid, decisions });
 }
 
-/** DECISION_REPLY: apply, in order, each decision for our current instance whose proof is valid. */
+/**
+ * DECISION_REPLY: apply, in order, each decision for our current instance whose proof is
+ * valid; keep the others as reports, applied once f+1 replicas report the same value.
+ */
 export function onDecisionReply(replica: Replica, m: DecisionReply): void {
   if (m.decisions.length === 0 && m.checkpointCid >= replica.instance.cid) {
     // The decisions we need were truncated behind a stable checkpoint: fetch the state.
@@ -58,15 +65,48 @@ export function onDecisionReply(replica: Replica, m: DecisionReply): void {
   let applied = 0;
   for (const d of [...m.decisions].sort((a, b) => a.cid - b.cid)) {
     if (d.cid < replica.instance.cid) continue;
-    if (d.cid > replica.instance.cid) break;
-    if (!applyDecision(replica, d)) {
-      replica.drop(`replica ${m.from}`, `DECISION_REPLY: invalid proof for instance ${d.cid}`);
-      break;
+    if (d.cid === replica.instance.cid && applyDecision(replica, d)) {
+      applied++;
+      continue;
     }
-    applied++;
+    // Not an accusation: a correct replica serves its decisions before checking their proofs.
+    if (d.cid === replica.instance.cid) replica.drop(`replica ${m.from}`, `DECISION_REPLY: the proof of instance ${d.cid} does not check out; kept as one report of its value`);
+    if (!keepReport(replica, m.from, d)) break;
+    applied += applyReported(replica);
   }
   if (applied > 0) {
     replica.replayHeld();
     proposeIfLeader(replica);
+  }
+}
+
+/**
+ * Keeps `from`'s report of decision `d` (its proof did not check out, or it is for a later
+ * instance than ours), if `d` is within the next decisionsPerReplyMax instances.
+ * Bounded: one report per sender per instance.
+ * @returns false if `d` is beyond that window.
+ */
+function keepReport(replica: Replica, from: number, d: Decision): boolean {
+  const cid = replica.instance.cid;
+  if (d.cid >= cid + replica.options.limits.decisionsPerReplyMax) return false;
+  for (const c of replica.reportedDecisions.keys()) if (c < cid) replica.reportedDecisions.delete(c);
+  let reports = replica.reportedDecisions.get(d.cid);
+  if (!reports) replica.reportedDecisions.set(d.cid, (reports = new Map()));
+  reports.set(from, d);
+  return true;
+}
+
+/** Applies, in order, decisions for our current instance that f+1 replicas report with the same value. @returns how many. */
+function applyReported(replica: Replica): number {
+  let applied = 0;
+  for (;;) {
+    const cid = replica.instance.cid;
+    const reports = replica.reportedDecisions.get(cid);
+    if (!reports) return applied;
+    const agreed = [...reports.values()].find((d) => [...reports.values()].filter((e) => bytesEqual(e.value, d.value)).length >= replica.witnesses);
+    if (!agreed) return applied;
+    replica.reportedDecisions.delete(cid);
+    replica.executeDecision(agreed, replica.decodeDecidedValue(agreed.value));
+    applied++;
   }
 }

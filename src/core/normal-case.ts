@@ -7,11 +7,11 @@
  * Vote signatures are checked lazily. A vote's sender is already authenticated by its
  * channel (the host only hands the core messages from the replica that sent them), so a
  * signature matters only where a vote is shown to others: in a write certificate or a
- * decision proof. A vote is counted on receipt and its signature checked when a quorum of
- * matching votes forms; a vote that fails the check is dropped and the quorum waits for
- * another. Certificates and proofs hold checked votes only. With n = 4 this checks 2 of
- * the 3 votes per phase (the last one to arrive is never needed): 4 verifications per
- * instance instead of 6.
+ * decision proof. WRITEs are counted on receipt and their signatures checked when a quorum
+ * of matching ones forms; one that fails the check is dropped and the quorum waits for
+ * another, so a write certificate holds checked votes only. ACCEPTs are not checked at all
+ * to decide: a decision's proof is checked when it is shown (proofs.ts). With n = 4 this is
+ * 2 verifications per instance instead of 6.
  */
 import { encodeBatch, decodeBatch } from './codec.ts';
 import { toHex } from './bytes.ts';
@@ -19,6 +19,7 @@ import { MessageType, type Batch, type Propose, type ReplicaMessage, type Reques
 import type { Replica } from './replica.ts';
 import { voteSigningMessage } from './signing.ts';
 import { leaderOf } from './view.ts';
+import { keepSpareAccept } from './proofs.ts';
 
 /** Voting state of one instance in one regency. */
 export interface Round {
@@ -184,8 +185,12 @@ export function onWrite(replica: Replica, m: Vote): void {
   tryAccept(replica);
 }
 
-/** ACCEPT: record a signed vote; on a quorum for a value we hold, decide. */
+/**
+ * ACCEPT: record a vote; on a quorum for a value we hold, decide. A late ACCEPT for the
+ * instance we just decided may complete its proof (proofs.ts).
+ */
 export function onAccept(replica: Replica, m: Vote): void {
+  if (m.cid === replica.instance.cid - 1 && keepSpareAccept(replica, m)) return;
   if (!recordVote(replica, m, replica.instance.round.accepts, 'ACCEPT')) return;
   tryDecide(replica);
 }
@@ -245,7 +250,11 @@ function tryAccept(replica: Replica): void {
   replica.broadcast(signedVote(replica, MessageType.ACCEPT, inst.cid, round.regency, value.digest));
 }
 
-/** Decides when a quorum of ACCEPTs matches a value we hold (even one we did not validate: a quorum did). */
+/**
+ * Decides when a quorum of ACCEPTs from distinct replicas matches a value we hold (even one
+ * we did not validate: a quorum did). Their signatures are not checked here (proofs.ts):
+ * the decision keeps a quorum of them as its proof (ours first) and the rest as spares.
+ */
 export function tryDecide(replica: Replica): void {
   const inst = replica.instance;
   const round = inst.round;
@@ -257,9 +266,13 @@ export function tryDecide(replica: Replica): void {
     if (n < replica.quorum) continue;
     const held = inst.values.get(hex);
     if (!held) return; // decided elsewhere on a value we never received: catch-up fetches it
-    const accepts = quorumOf(replica, round.accepts, hex, replica.quorum, 'ACCEPT');
-    if (!accepts) return; // a forged ACCEPT was removed: wait for another
-    replica.executeDecision({ cid: inst.cid, regency: round.regency, value: held.value, accepts }, held.batch, held.digest);
+    const matching = [...round.accepts.values()].filter((a) => toHex(a.digest) === hex);
+    matching.sort((a, b) => Number(round.verified.has(b)) - Number(round.verified.has(a)) || a.from - b.from);
+    const chosen = matching.slice(0, replica.quorum);
+    const accepts = chosen.map((a) => ({ from: a.from, signature: a.signature })).sort((a, b) => a.from - b.from);
+    const spares = matching.slice(replica.quorum).map((a) => ({ from: a.from, signature: a.signature }));
+    const proven = chosen.every((a) => round.verified.has(a));
+    replica.executeDecision({ cid: inst.cid, regency: round.regency, value: held.value, accepts }, held.batch, held.digest, { proven, spares, direct: true });
     replica.replayHeld();
     proposeIfLeader(replica);
     return;

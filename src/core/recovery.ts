@@ -8,7 +8,7 @@
  * clean stop nothing was lost and it is not fenced. Whatever it missed while down comes
  * later from catch-up or state transfer.
  */
-import { toHex } from './bytes.ts';
+import { bytesEqual, toHex } from './bytes.ts';
 import { decodeBatch, type VoteState } from './codec.ts';
 import { checkpointSigningMessage, decodeCheckpoint } from './checkpoint.ts';
 import { MessageType, type Decision } from './messages.ts';
@@ -95,6 +95,7 @@ function isFirstStart(state: RecoveredState): boolean {
 
 function keepDecisionProof(replica: Replica, d: Decision): void {
   replica.lastDecided = d;
+  replica.lastDecisionProof = { proven: false, digestHex: toHex(replica.deps.hash(d.value)), spares: new Map(), direct: false };
   replica.decided.set(d.cid, d);
 }
 
@@ -113,7 +114,8 @@ function installOwnCheckpoint(replica: Replica, cid: number, bytes: Uint8Array):
 
 function restoreVotes(replica: Replica, v: VoteState): void {
   const inst = replica.instance;
-  if (v.cid !== inst.cid) return; // votes for an instance already decided: nothing to keep
+  if (v.cid === inst.cid - 1) keepDecidedCertificate(replica, v);
+  if (v.cid !== inst.cid) return; // votes for an instance already decided: nothing more to keep
   if (v.writeCertificate && v.writeCertificate.cid === inst.cid) inst.writeCertificate = v.writeCertificate;
   if (v.regency !== replica.regency) return;
   const round = inst.round;
@@ -129,4 +131,16 @@ function restoreVotes(replica: Replica, v: VoteState): void {
     }
   }
   round.acceptSent = v.accepted;
+}
+
+/**
+ * Our last record of votes is for the instance we last decided: its write certificate is
+ * what our STOPDATA shows if that decision's proof does not check out (proofs.ts), as it
+ * would have before the restart. Kept only if it is for the decided value.
+ */
+function keepDecidedCertificate(replica: Replica, v: VoteState): void {
+  const d = replica.lastDecided;
+  const c = v.writeCertificate;
+  if (!d || !c || c.cid !== d.cid || !bytesEqual(c.value, d.value)) return;
+  replica.fallbackCertificate = c;
 }

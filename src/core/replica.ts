@@ -10,7 +10,9 @@
  * Invariants:
  * - Instances are decided and executed strictly in cid order, one at a time.
  * - A replica sends at most one WRITE and one ACCEPT per (cid, regency).
- * - A value is decided only on a Byzantine quorum of matching, validly signed ACCEPTs.
+ * - A value is decided only on a Byzantine quorum of matching ACCEPTs from distinct replicas
+ *   (authenticated by their channels; their signatures are checked when the decision's
+ *   proof is shown, proofs.ts).
  * - A regency is installed only on a Byzantine quorum of STOPs (or a SYNC proving one).
  * - Peer input never throws: bad messages are dropped with a reason in `events`.
  *
@@ -33,6 +35,7 @@ import { checkStability, isCheckpointCid, onCheckpoint, takeCheckpoint } from '.
 import { onStateChunk, onStateChunkRequest, onStateRequest, onStateTransferTick, type Transfer } from './state-transfer.ts';
 import type { LocalCheckpoint } from './checkpoint.ts';
 import { recover, type RecoveredState } from './recovery.ts';
+import { noteDecision, type DecisionProvenance, type LastDecisionProof } from './proofs.ts';
 
 export type ReplicaInput =
   /** Bytes from a replica; `from` is the replica id its authenticated channel proved. */
@@ -87,6 +90,20 @@ export class Replica {
   readonly stopData = new Map<number, Map<number, import('./messages.ts').StopData>>();
 
   lastDecided: Decision | null = null;
+  /** The state of `lastDecided`'s proof: checked or not, and what completes or replaces it (proofs.ts). */
+  lastDecisionProof: LastDecisionProof | null = null;
+  /** The latest decision whose proof was checked (shown in STOPDATA when `lastDecided`'s cannot be). */
+  lastProvenDecision: Decision | null = null;
+  /**
+   * A write certificate for a decided instance we could not prove yet, kept to show in
+   * STOPDATA until a decision we can prove replaces it (proofs.ts explains why).
+   */
+  fallbackCertificate: WriteCertificate | null = null;
+  /**
+   * Decisions for our next instances that others reported without a proof that checks out,
+   * by cid then sender (catch-up.ts): applied when f+1 report the same value.
+   */
+  readonly reportedDecisions = new Map<number, Map<number, Decision>>();
   lastTimestampMs = 0;
   /** Recent decisions by cid, for lagging replicas. */
   readonly decided = new Map<number, Decision>();
@@ -292,10 +309,13 @@ export class Replica {
 
   /**
    * Executes a decided instance (cid must be lastDecidedCid + 1), replies to clients,
-   * and moves on to the next instance. Called only with a valid decision.
+   * and moves on to the next instance. Called only with a decided value: a quorum of
+   * ACCEPTs counted here, a checked proof, or f+1 replicas reporting it.
    * @param digest SHA-256 of `decision.value` when the caller already has it (else computed).
+   * @param provenance whether the proof was checked, and what completes or replaces it if
+   *   not (proofs.ts); by default unchecked, with nothing kept.
    */
-  executeDecision(decision: Decision, batch: Batch, digest: Uint8Array | null = null): void {
+  executeDecision(decision: Decision, batch: Batch, digest: Uint8Array | null = null, provenance: DecisionProvenance = { proven: false }): void {
     if (decision.cid !== this.instance.cid) throw new Error(`bug: executing cid ${decision.cid} while at ${this.instance.cid}`);
     const invalid = this.sessions.checkSequence(batch.requests);
     // A decided batch was validated by at least f+1 correct replicas against the same
@@ -313,13 +333,15 @@ export class Replica {
     // and slabs (each view would keep its whole buffer alive that long).
     decision = { cid: decision.cid, regency: decision.regency, value: detach(decision.value), accepts: decision.accepts.map((a) => ({ from: a.from, signature: detach(a.signature) })) };
     this.lastDecided = decision;
+    digest ??= this.deps.hash(decision.value);
+    noteDecision(this, toHex(digest), provenance, this.instance.writeCertificate);
     this.lastTimestampMs = batch.timestampMs;
     this.decided.set(decision.cid, decision);
     if (this.decided.size > this.options.decisionsKept) this.decided.delete(this.decided.keys().next().value as number);
     this.persist({ kind: 'decision', decision });
     this.failedRegencies = 0;
     this.lastProgressMs = this.nowMs;
-    this.emit({ type: 'decided', cid: decision.cid, regency: decision.regency, requests: batch.requests.length, digestHex: toHex(digest ?? this.deps.hash(decision.value)) });
+    this.emit({ type: 'decided', cid: decision.cid, regency: decision.regency, requests: batch.requests.length, digestHex: this.lastDecisionProof!.digestHex });
     this.instance = this.newInstance(decision.cid + 1);
     if (isCheckpointCid(this, decision.cid)) {
       takeCheckpoint(this, decision.cid);

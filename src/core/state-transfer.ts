@@ -202,6 +202,8 @@ function install(replica: Replica, f: Fetch): void {
   replica.sessions.restore(state.sessions);
   replica.lastTimestampMs = state.lastTimestampMs;
   replica.lastDecided = null;
+  replica.lastDecisionProof = null;
+  replica.lastProvenDecision = null;
   replica.decided.clear();
   replica.instance = replica.newInstance(f.cid + 1);
   // We serve this checkpoint from now on, under our own signature.

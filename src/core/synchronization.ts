@@ -14,6 +14,7 @@ import { newRound, type Replica } from './replica.ts';
 import { onPropose, proposeIfLeader, signedVote, tryDecide, writeValue } from './normal-case.ts';
 import { leaderOf } from './view.ts';
 import { applyDecision, requestCatchUp } from './catch-up.ts';
+import { stopDataClaims } from './proofs.ts';
 
 function certContext(replica: Replica): CertificateContext {
   return { view: replica.view, verifier: replica.deps.verifier, hash: replica.deps.hash };
@@ -100,8 +101,9 @@ function installRegency(replica: Replica, regency: number): void {
   replica.persistRegency(regency);
   const leader = leaderOf(replica.view, regency);
   replica.emit({ type: 'regency-installed', regency, leader });
-  const writeCertificate = replica.options.plantedBugs?.forgetWriteCertificates ? null : replica.instance.writeCertificate;
-  const unsigned = { from: replica.id, regency, lastDecided: replica.lastDecided, writeCertificate };
+  const claims = stopDataClaims(replica);
+  const writeCertificate = replica.options.plantedBugs?.forgetWriteCertificates ? null : claims.writeCertificate;
+  const unsigned = { from: replica.id, regency, lastDecided: claims.lastDecided, writeCertificate };
   const stopData: StopData = { type: MessageType.STOPDATA, ...unsigned, signature: replica.deps.signer.sign(stopDataSignedBytes(unsigned)) };
   if (leader === replica.id) onStopData(replica, stopData);
   else replica.sendTo([leader], stopData);

@@ -9,6 +9,8 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { requestSigningMessage } from '../../src/core/signing.ts';
 import { sha256 } from '../../src/crypto/ed25519.ts';
 import { DEFAULT_OPTIONS } from '../../src/core/options.ts';
+import { checkDecision, checkWriteCertificate } from '../../src/core/certificates.ts';
+import { stopDataClaims } from '../../src/core/proofs.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -99,34 +101,140 @@ describe('Mod-SMaRt normal case', () => {
     assert.deepEqual(c.lastDecidedCids(), [1, 1, 1, 1]);
   });
 
-  it('checks vote signatures when a quorum needs them: a forged WRITE or ACCEPT is dropped and the quorum waits for another', () => {
-    for (const forged of [MessageType.WRITE, MessageType.ACCEPT]) {
-      const name = forged === MessageType.WRITE ? 'WRITE' : 'ACCEPT';
-      const c = new LocalCluster({ n: 4 });
-      // Replica 1's votes of this type reach replica 0 with a signature that is not replica
-      // 1's (its channel still authenticates it as the sender); replica 3's are held back,
-      // so replica 0's first quorum must include replica 1's vote.
-      const held: Uint8Array[] = [];
-      c.filter = (e) => {
-        if (e.to !== 0 || (e.from !== 1 && e.from !== 3)) return e;
-        const m = decode(e.bytes);
-        if (m.type !== forged) return e;
-        if (e.from === 3) return held.push(e.bytes), null;
-        return { ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(3) }) };
-      };
-      c.clientSend(req(1, 1));
-      c.run();
-      assert.match(c.droppedReasons(0).join('\n'), new RegExp(`bad ${name} signature`), `forged ${name}`);
-      // (With a forged WRITE, replica 0 cannot ACCEPT yet but still decides on the others' ACCEPTs.)
-      if (forged === MessageType.ACCEPT) assert.equal(c.lastDecidedCids()[0], -1, 'replica 0 cannot decide on a quorum holding a forged ACCEPT');
-      assert.equal(held.length, 1);
-      c.inject(3, 0, held[0]!);
-      c.run();
-      assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0], `forged ${name}: replica 0 decides once replica 3's vote arrives`);
-      const proof = c.replicas[0]!.decided.get(0);
-      assert.ok(proof, 'replica 0 keeps the decision of instance 0');
-      if (forged === MessageType.ACCEPT) assert.deepEqual(proof.accepts.map((a) => a.from), [0, 2, 3], 'the forged ACCEPT is not in the decision proof');
+  it('checks WRITE signatures when a quorum needs them: a forged WRITE is dropped and the quorum waits for another', () => {
+    const c = new LocalCluster({ n: 4 });
+    // Replica 1's WRITEs reach replica 0 with a signature that is not replica 1's (its channel
+    // still authenticates it as the sender); replica 3's are held back, so replica 0's first
+    // quorum must include replica 1's vote.
+    const held: Uint8Array[] = [];
+    c.filter = (e) => {
+      if (e.to !== 0 || (e.from !== 1 && e.from !== 3)) return e;
+      const m = decode(e.bytes);
+      if (m.type !== MessageType.WRITE) return e;
+      if (e.from === 3) return held.push(e.bytes), null;
+      return { ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(3) }) };
+    };
+    c.clientSend(req(1, 1));
+    c.run();
+    assert.match(c.droppedReasons(0).join('\n'), /bad WRITE signature/);
+    assert.equal(c.replicas[0]!.instance.round.acceptSent, false, 'replica 0 cannot ACCEPT on a quorum holding a forged WRITE');
+    assert.equal(c.replicas[0]!.instance.writeCertificate, null);
+    // (It still decides on the others' ACCEPTs.)
+    assert.equal(held.length, 1);
+    c.inject(3, 0, held[0]!);
+    c.run();
+    assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
+  });
+
+  it('decides on a quorum of ACCEPTs without checking their signatures; a forged one is left out of the proof when it is shown', () => {
+    const c = new LocalCluster({ n: 4 });
+    // Replica 1's ACCEPT reaches replica 0 with a bad signature; replica 3's is held back.
+    const held: Uint8Array[] = [];
+    c.filter = (e) => {
+      if (e.to !== 0 || (e.from !== 1 && e.from !== 3)) return e;
+      const m = decode(e.bytes);
+      if (m.type !== MessageType.ACCEPT) return e;
+      if (e.from === 3) return held.push(e.bytes), null;
+      return { ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(3) }) };
+    };
+    c.clientSend(req(1, 1));
+    c.run();
+    const r0 = c.replicas[0]!;
+    assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0], 'replica 0 decides at once: its channel authenticated replica 1 as the sender');
+    assert.deepEqual(r0.lastDecided!.accepts.map((a) => a.from), [0, 1, 2]);
+    assert.equal(r0.lastDecisionProof!.proven, false);
+    const ctx = { view: c.view, verifier: r0.deps.verifier, hash: r0.deps.hash };
+    assert.match(checkDecision(ctx, r0.lastDecided!) ?? '', /bad ACCEPT signature from replica 1/);
+    // Replica 3's ACCEPT arrives after the decision: kept as a spare, not dropped.
+    c.inject(3, 0, held[0]!);
+    c.run();
+    assert.equal(r0.lastDecisionProof!.spares.size, 1);
+    // Shown in a STOPDATA, the proof is checked and completed from the spare.
+    const claims = stopDataClaims(r0);
+    assert.ok(claims.lastDecided);
+    assert.deepEqual(claims.lastDecided.accepts.map((a) => a.from), [0, 2, 3], 'the forged ACCEPT is not in the proof shown');
+    assert.equal(checkDecision(ctx, claims.lastDecided), null);
+    assert.equal(r0.decided.get(0), claims.lastDecided, 'the checked proof is also the one served in catch-up');
+  });
+
+  it('a decision whose proof cannot be completed: STOPDATA shows its write certificate, the next leader re-proposes its value, and the cluster goes on', () => {
+    // Replica 3 is Byzantine: its ACCEPTs carry bad signatures. Replica 2 gets no WRITEs for
+    // instance 0, so it never ACCEPTs it. Every correct replica decides instance 0 on the
+    // ACCEPTs of {0, 1, 3}, a proof that cannot be completed.
+    const c = new LocalCluster({ n: 4 });
+    c.filter = (e) => {
+      const m = decode(e.bytes);
+      if (m.type === MessageType.WRITE && m.cid === 0 && e.to === 2) return null;
+      if (m.type === MessageType.ACCEPT && e.from === 3) return { ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(7) }) };
+      return e;
+    };
+    c.clientSend(req(1, 1));
+    c.run();
+    assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
+    const decidedValue = c.replicas[0]!.lastDecided!.value;
+    const claims2 = stopDataClaims(c.replicas[2]!);
+    assert.equal(claims2.lastDecided, null, 'replica 2 can prove no decision');
+    assert.equal(claims2.writeCertificate, null, 'and did not ACCEPT: it has no certificate to show');
+    for (const id of [0, 1]) {
+      const r = c.replicas[id]!;
+      const claims = stopDataClaims(r);
+      assert.equal(claims.lastDecided, null, `replica ${id} can prove no decision`);
+      assert.ok(claims.writeCertificate, `replica ${id} shows a write certificate instead`);
+      assert.equal(claims.writeCertificate.cid, 0);
+      assert.deepEqual(claims.writeCertificate.value, decidedValue);
+      assert.equal(checkWriteCertificate({ view: c.view, verifier: r.deps.verifier, hash: r.deps.hash }, claims.writeCertificate), null);
     }
+    // Without the certificates, a leader change would choose instance 0 freely. Force one:
+    // the leader (0) ignores the next request, which times out at the others. Replica 3's
+    // STOPDATA (it can prove instance 0 with its own valid ACCEPT) is lost.
+    c.filter = (e) => {
+      const m = decode(e.bytes);
+      if (m.type === MessageType.ACCEPT && e.from === 3) return { ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(7) }) };
+      if (m.type === MessageType.PROPOSE && m.regency === 0) return null;
+      if (m.type === MessageType.STOPDATA && e.from === 3) return null;
+      return e;
+    };
+    c.clientSend(req(1, 2));
+    c.run();
+    c.advance(3000, 50);
+    c.run();
+    assert.ok(c.replicas.every((r) => r.regency >= 1), 'a leader change happened');
+    assert.deepEqual(c.lastDecidedCids(), [1, 1, 1, 1], 'instance 1 is decided after it');
+    const h = histories(c);
+    for (const x of h) assert.deepEqual(x, ['op-1-1', 'op-1-2'], 'instance 0 was not decided again with another value');
+    const synchronized = c.events.filter((e) => e.event.type === 'synchronized').map((e) => e.event as { cid: number; bound: boolean });
+    assert.ok(synchronized.length > 0 && synchronized.every((e) => e.cid === 0 && e.bound), 'the SYNC re-proposes instance 0 with its decided value');
+    assert.doesNotMatch(c.droppedReasons().join('\n'), /invalid SYNC|STOPDATA from \d+: |a value other than the one decided here/);
+  });
+
+  it('catch-up applies a decision with no checkable proof once f+1 replicas report the same value', () => {
+    // As above, nobody can prove instance 0; replica 2 also misses every ACCEPT and so must
+    // catch up. Replicas 0 and 1 each report instance 0 with the proof they decided on.
+    const c = new LocalCluster({ n: 4 });
+    c.filter = (e) => {
+      const m = decode(e.bytes);
+      if (m.type !== MessageType.ACCEPT || m.cid !== 0) return e;
+      if (e.from === 2 || e.to === 2) return null;
+      if (e.from === 3) return { ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(7) }) };
+      return e;
+    };
+    c.clientSend(req(1, 1));
+    c.run();
+    assert.deepEqual(c.lastDecidedCids(), [0, 0, -1, 0]);
+    const r2 = c.replicas[2]!;
+    const reply = (from: number) => encodeMessage({ type: MessageType.DECISION_REPLY, from, checkpointCid: -1, decisions: [c.replicas[from]!.decided.get(0)!] });
+    c.filter = (e) => e;
+    c.inject(0, 2, reply(0));
+    c.run();
+    assert.equal(r2.lastDecidedCid, -1, 'one report is not enough');
+    assert.match(c.droppedReasons(2).join('\n'), /proof of instance 0 does not check out/);
+    c.inject(0, 2, reply(0));
+    c.run();
+    assert.equal(r2.lastDecidedCid, -1, 'the same replica twice is still one report');
+    c.inject(1, 2, reply(1));
+    c.run();
+    assert.equal(r2.lastDecidedCid, 0, 'f+1 matching reports are enough');
+    assert.deepEqual(histories(c)[2], ['op-1-1']);
   });
 
   it('a follower that got the PROPOSE before some of its requests WRITEs once the last one arrives, not before', () => {
