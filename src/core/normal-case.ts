@@ -33,7 +33,7 @@ export interface Round {
    * which made a follower's cost per instance quadratic in the batch size.
    */
   awaiting: { readonly propose: Propose; readonly digest: Uint8Array; readonly missing: Set<string> } | null;
-  /** Votes by sender, as received: their signatures are checked only when a quorum needs them (see `quorumOf`). */
+  /** Votes by sender, as received. WRITE signatures are checked only when a quorum needs them (`quorumOf`), ACCEPT signatures only when a proof is shown (proofs.ts). */
   readonly writes: Map<number, Vote>;
   readonly accepts: Map<number, Vote>;
   /** The votes of `writes` and `accepts` whose signature was checked (or that are our own). */

@@ -20,6 +20,8 @@ const SEEDS = {
   laggingLeaderTimestamp: { seed: 186, generate: { n: 4, byzantineClients: false, stopLoss: false, recovery: false, signedRequests: false } as GenerateOptions, fingerprint: '60811faf9c18eddc' },
   stateOffersDisagree: { seed: 445, generate: {} as GenerateOptions, fingerprint: '83f6cf6b17c51470' },
   replayedStopStorm: { seed: 3583, generate: {} as GenerateOptions, fingerprint: 'bb5ca523a00eecd0' },
+  fallbackCertificateLost: { seed: 1352, generate: {} as GenerateOptions, fingerprint: '44e8654aebe9f3bc' },
+  relayedSignatureBlamed: { seed: 2900, generate: {} as GenerateOptions, fingerprint: '063d2159b3c99ca6' },
 };
 
 const fingerprint = (seed: number, generate: GenerateOptions): string => createHash('sha256').update(JSON.stringify(generateConfig(seed, generate))).digest('hex').slice(0, 16);
@@ -188,6 +190,33 @@ describe('core bugs found by the simulator', () => {
       // n=10, f=3: replica 9 replays old messages on every output; its STOPs of regencies 1, 2, 1, 3, …
       // each drew an echo from replica 7, and each echo a replay: 3 M events in 4.5 simulated seconds.
       const { seed, generate } = SEEDS.replayedStopStorm;
+      const r = await runSeed(seed, generate);
+      assert.deepEqual(r.violations, []);
+    },
+  );
+
+  it(
+    'fallback-certificate-lost: a replica that decided an instance it cannot prove still shows a certificate for it after deciding by catch-up',
+    // Fixed before it landed (tenth session, proofs.ts noteDecision): the certificate is kept from any path to the decision, and through later unprovable decisions.
+    async () => {
+      // n=4: replica 3 forges and garbles votes, so decisions are made on proofs that do not
+      // check out. Replicas 0 and 1 decided instance 4 by catch-up, with no proof they could
+      // check and no certificate kept; the next leader chose instance 4 freely and every
+      // correct replica refused its SYNC ("a value other than the one decided here").
+      const { seed, generate } = SEEDS.fallbackCertificateLost;
+      const r = await runSeed(seed, generate);
+      assert.deepEqual(r.violations, []);
+    },
+  );
+
+  it(
+    'relayed-signature-blamed: a bad signature in a decision relayed by catch-up is not blamed on its signer',
+    // Fixed before it landed (tenth session, proofs.ts `direct`): only a vote its signer sent us accuses it.
+    async () => {
+      // n=4: replica 2 garbles messages, among them the proofs in its DECISION_REPLYs; replica 1,
+      // back from a crash, applied instance 2 on matching reports from 0 and 2, took 2's copy,
+      // and on its next leader change accused correct replica 3 of the altered signature.
+      const { seed, generate } = SEEDS.relayedSignatureBlamed;
       const r = await runSeed(seed, generate);
       assert.deepEqual(r.violations, []);
     },
