@@ -27,7 +27,7 @@
  * replaces it. A replica that needs such a decision in catch-up takes it from f+1
  * replicas reporting the same value (catch-up.ts).
  */
-import { bytesEqual, detach, toHex } from './bytes.ts';
+import { detach, toHex } from './bytes.ts';
 import { MessageType, type Decision, type SignedVote, type Vote, type WriteCertificate } from './messages.ts';
 import type { Replica } from './replica.ts';
 import { voteSigningMessage } from './signing.ts';
@@ -60,18 +60,17 @@ export interface LastDecisionProof {
 
 /**
  * Records how the decision just executed (`replica.lastDecided`) stands: a checked proof
- * drops the fallback certificate; an unchecked one keeps the certificate we hold for the
- * decided value (`own`: our current instance's), or else the fallback we had.
+ * drops the fallback certificate; an unchecked one keeps `certificate` (the one we hold
+ * for the decided value, if any), or else the fallback we had.
  */
-export function noteDecision(replica: Replica, digestHex: string, provenance: DecisionProvenance, own: WriteCertificate | null): void {
-  const d = replica.lastDecided!;
+export function noteDecision(replica: Replica, digestHex: string, provenance: DecisionProvenance, certificate: WriteCertificate | null): void {
   const spares = new Map((provenance.spares ?? []).map((v) => [v.from, detach(v.signature)]));
   replica.lastDecisionProof = { proven: provenance.proven, digestHex, spares, direct: provenance.direct === true };
   if (provenance.proven) {
-    replica.lastProvenDecision = d;
+    replica.lastProvenDecision = replica.lastDecided;
     replica.fallbackCertificate = null;
-  } else if (own && own.cid === d.cid && bytesEqual(own.value, d.value)) {
-    replica.fallbackCertificate = own;
+  } else if (certificate) {
+    replica.fallbackCertificate = certificate;
   }
 }
 

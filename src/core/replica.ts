@@ -20,7 +20,7 @@
  * synchronization.ts (STOP/STOPDATA/SYNC), catch-up.ts (DECISION_REQUEST/REPLY).
  */
 import { decodeBatch, decodeMessage, encodeMessage } from './codec.ts';
-import { detach, toHex } from './bytes.ts';
+import { bytesEqual, detach, toHex } from './bytes.ts';
 import { MessageType, type Batch, type Checkpoint, type Decision, type Message, type Sync, type ReplicaMessage, type Request, type WriteCertificate } from './messages.ts';
 import type { ReplicaDependencies, ReplicaOptions } from './options.ts';
 import { emptyReady, mustPersistBeforeSpeaking, type CoreEvent, type DurableRecord, type Ready } from './ready.ts';
@@ -329,12 +329,16 @@ export class Replica {
       this.sessions.recordExecuted(request, replies[i]!);
       if (!this.recovering) this.ready.replies.push({ clientId: request.clientId, bytes: replies[i]! });
     });
+    // The certificate we hold for the decided value, if any (proofs.ts). Usually the very
+    // bytes we decided (the same held value), so no comparison of a large batch.
+    const own = this.instance.writeCertificate;
+    const certificate = own && own.cid === decision.cid && (own.value === decision.value || bytesEqual(own.value, decision.value)) ? own : null;
     // Kept for up to decisionsKept instances: hold copies, not views into received frames
     // and slabs (each view would keep its whole buffer alive that long).
     decision = { cid: decision.cid, regency: decision.regency, value: detach(decision.value), accepts: decision.accepts.map((a) => ({ from: a.from, signature: detach(a.signature) })) };
     this.lastDecided = decision;
     digest ??= this.deps.hash(decision.value);
-    noteDecision(this, toHex(digest), provenance, this.instance.writeCertificate);
+    noteDecision(this, toHex(digest), provenance, certificate);
     this.lastTimestampMs = batch.timestampMs;
     this.decided.set(decision.cid, decision);
     if (this.decided.size > this.options.decisionsKept) this.decided.delete(this.decided.keys().next().value as number);

@@ -126,6 +126,23 @@ describe('Mod-SMaRt normal case', () => {
     assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
   });
 
+  it('n=4: an instance costs each replica 2 signature verifications (2 of the 3 others\' WRITEs), none for ACCEPTs', () => {
+    const c = new LocalCluster({ n: 4 });
+    // The replicas share one verifier object: count its calls by the domain tag of what is checked.
+    const verifier = c.replicas[0]!.deps.verifier;
+    const original = verifier.verify.bind(verifier);
+    const byTag = new Map<string, number>();
+    verifier.verify = (from, message, signature) => {
+      const tag = dec.decode(message.subarray(0, message.indexOf(0x31) + 1)); // up to the '1' of 'v1'
+      byTag.set(tag, (byTag.get(tag) ?? 0) + 1);
+      return original(from, message, signature);
+    };
+    c.clientSend(req(1, 1));
+    c.run();
+    assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
+    assert.deepEqual([...byTag], [['bulwark/write/v1', 4 * 2]]);
+  });
+
   it('decides on a quorum of ACCEPTs without checking their signatures; a forged one is left out of the proof when it is shown', () => {
     const c = new LocalCluster({ n: 4 });
     // Replica 1's ACCEPT reaches replica 0 with a bad signature; replica 3's is held back.
