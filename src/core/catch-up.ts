@@ -66,12 +66,13 @@ export function onDecisionReply(replica: Replica, m: DecisionReply): void {
   for (const d of [...m.decisions].sort((a, b) => a.cid - b.cid)) {
     if (d.cid < replica.instance.cid) continue;
     if (d.cid === replica.instance.cid && applyDecision(replica, d)) {
-      applied++;
+      applied += 1 + applyReported(replica); // reports kept for the instances after it
       continue;
     }
     // Not an accusation: a correct replica serves its decisions before checking their proofs.
-    if (d.cid === replica.instance.cid) replica.drop(`replica ${m.from}`, `DECISION_REPLY: the proof of instance ${d.cid} does not check out; kept as one report of its value`);
-    if (!keepReport(replica, m.from, d)) break;
+    const checked = d.cid === replica.instance.cid;
+    if (checked) replica.drop(`replica ${m.from}`, `DECISION_REPLY: the proof of instance ${d.cid} does not check out; kept as one report of its value`);
+    if (!keepReport(replica, m.from, d, checked)) break;
     applied += applyReported(replica);
   }
   if (applied > 0) {
@@ -82,31 +83,44 @@ export function onDecisionReply(replica: Replica, m: DecisionReply): void {
 
 /**
  * Keeps `from`'s report of decision `d` (its proof did not check out, or it is for a later
- * instance than ours), if `d` is within the next decisionsPerReplyMax instances.
- * Bounded: one report per sender per instance.
+ * instance than ours and not checked yet), if `d` is within the next decisionsPerReplyMax
+ * instances. Bounded: one report per sender per instance.
+ * @param checked whether `d`'s proof was already checked (and failed).
  * @returns false if `d` is beyond that window.
  */
-function keepReport(replica: Replica, from: number, d: Decision): boolean {
+function keepReport(replica: Replica, from: number, d: Decision, checked: boolean): boolean {
   const cid = replica.instance.cid;
   if (d.cid >= cid + replica.options.limits.decisionsPerReplyMax) return false;
   for (const c of replica.reportedDecisions.keys()) if (c < cid) replica.reportedDecisions.delete(c);
   let reports = replica.reportedDecisions.get(d.cid);
   if (!reports) replica.reportedDecisions.set(d.cid, (reports = new Map()));
-  reports.set(from, d);
+  reports.set(from, { decision: d, checked });
   return true;
 }
 
-/** Applies, in order, decisions for our current instance that f+1 replicas report with the same value. @returns how many. */
+/**
+ * Applies, in order, decisions for our current instance that a report proves (its proof,
+ * checked once, is valid) or that f+1 replicas report with the same value. @returns how many.
+ */
 function applyReported(replica: Replica): number {
   let applied = 0;
   for (;;) {
     const cid = replica.instance.cid;
     const reports = replica.reportedDecisions.get(cid);
     if (!reports) return applied;
-    const agreed = [...reports.values()].find((d) => [...reports.values()].filter((e) => bytesEqual(e.value, d.value)).length >= replica.witnesses);
-    if (!agreed) return applied;
+    let proven = false;
+    for (const r of reports.values()) {
+      if (r.checked) continue;
+      r.checked = true;
+      if ((proven = applyDecision(replica, r.decision))) break;
+    }
+    if (!proven) {
+      const all = [...reports.values()].map((r) => r.decision);
+      const agreed = all.find((d) => all.filter((e) => bytesEqual(e.value, d.value)).length >= replica.witnesses);
+      if (!agreed) return applied;
+      replica.executeDecision(agreed, replica.decodeDecidedValue(agreed.value));
+    }
     replica.reportedDecisions.delete(cid);
-    replica.executeDecision(agreed, replica.decodeDecidedValue(agreed.value));
     applied++;
   }
 }

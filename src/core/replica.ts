@@ -100,10 +100,11 @@ export class Replica {
    */
   fallbackCertificate: WriteCertificate | null = null;
   /**
-   * Decisions for our next instances that others reported without a proof that checks out,
-   * by cid then sender (catch-up.ts): applied when f+1 report the same value.
+   * Decisions for our next instances that others reported without a proof that checked out
+   * (or before we reached them), by cid then sender (catch-up.ts): applied when one's proof
+   * checks out, or when f+1 report the same value.
    */
-  readonly reportedDecisions = new Map<number, Map<number, Decision>>();
+  readonly reportedDecisions = new Map<number, Map<number, { readonly decision: Decision; checked: boolean }>>();
   lastTimestampMs = 0;
   /** Recent decisions by cid, for lagging replicas. */
   readonly decided = new Map<number, Decision>();

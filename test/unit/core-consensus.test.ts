@@ -224,6 +224,26 @@ describe('Mod-SMaRt normal case', () => {
     assert.doesNotMatch(c.droppedReasons().join('\n'), /invalid SYNC|STOPDATA from \d+: |a value other than the one decided here/);
   });
 
+  it('catch-up keeps a decision that arrives before the ones it follows, and applies it on its own proof once they do', () => {
+    const c = new LocalCluster({ n: 4 });
+    // Replica 2 hears nothing of instances 0 and 1.
+    c.filter = (e) => (e.to === 2 && e.from !== 2 ? null : e);
+    c.clientSend(req(1, 1));
+    c.run();
+    c.clientSend(req(1, 2));
+    c.run();
+    assert.deepEqual(c.lastDecidedCids(), [1, 1, -1, 1]);
+    const reply = (from: number, cid: number) => encodeMessage({ type: MessageType.DECISION_REPLY, from, checkpointCid: -1, decisions: [c.replicas[from]!.decided.get(cid)!] });
+    c.filter = (e) => e;
+    c.inject(0, 2, reply(0, 1));
+    c.run();
+    assert.equal(c.replicas[2]!.lastDecidedCid, -1, 'instance 1 alone cannot be applied');
+    c.inject(1, 2, reply(1, 0));
+    c.run();
+    assert.equal(c.replicas[2]!.lastDecidedCid, 1, 'instance 0, then the kept instance 1 on its own valid proof');
+    assert.deepEqual(histories(c)[2], ['op-1-1', 'op-1-2']);
+  });
+
   it('catch-up applies a decision with no checkable proof once f+1 replicas report the same value', () => {
     // As above, nobody can prove instance 0; replica 2 also misses every ACCEPT and so must
     // catch up. Replicas 0 and 1 each report instance 0 with the proof they decided on.
