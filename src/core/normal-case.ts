@@ -258,15 +258,18 @@ function tryAccept(replica: Replica): void {
 export function tryDecide(replica: Replica): void {
   const inst = replica.instance;
   const round = inst.round;
-  const counts = new Map<string, number>();
-  for (const v of [...round.accepts.values()]) {
+  const byValue = new Map<string, Vote[]>();
+  for (const v of round.accepts.values()) {
     const hex = toHex(v.digest);
-    const n = (counts.get(hex) ?? 0) + 1;
-    counts.set(hex, n);
-    if (n < replica.quorum) continue;
+    const group = byValue.get(hex);
+    if (group) group.push(v);
+    else byValue.set(hex, [v]);
+  }
+  // At most one value can have a quorum of distinct senders in a regency (2 quorums > n).
+  for (const [hex, matching] of byValue) {
+    if (matching.length < replica.quorum) continue;
     const held = inst.values.get(hex);
     if (!held) return; // decided elsewhere on a value we never received: catch-up fetches it
-    const matching = [...round.accepts.values()].filter((a) => toHex(a.digest) === hex);
     matching.sort((a, b) => Number(round.verified.has(b)) - Number(round.verified.has(a)) || a.from - b.from);
     const chosen = matching.slice(0, replica.quorum);
     const accepts = chosen.map((a) => ({ from: a.from, signature: a.signature })).sort((a, b) => a.from - b.from);

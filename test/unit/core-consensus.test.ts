@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalCluster, decode } from '../../src/sim/local-cluster.ts';
+import { LocalCluster, decode, type Envelope } from '../../src/sim/local-cluster.ts';
 import { encodeMessage } from '../../src/core/codec.ts';
-import { MessageType, type Vote } from '../../src/core/messages.ts';
+import { MessageType, type Message, type Vote } from '../../src/core/messages.ts';
 import { AppendService } from '../../src/sim/append-service.ts';
 import { voteSigningMessage } from '../../src/core/signing.ts';
 import { generateKeyPairSync, sign } from 'node:crypto';
@@ -16,6 +16,25 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const req = (clientId: number, seq: number, text = `op-${clientId}-${seq}`) => ({ clientId, session: 1, seq, ordered: true, payload: enc.encode(text) });
 const histories = (c: LocalCluster) => c.services.map((s) => (s as AppendService).history.map((h) => dec.decode(h)));
+
+/** The envelope with its vote's signature replaced by bytes its sender never signed (its channel still names the sender). */
+const withBadSignature = (e: Envelope, m: Message): Envelope => ({ ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(7) }) });
+
+/**
+ * Votes of `type` to replica 0: replica 1's arrive with a bad signature and replica 3's are
+ * held back (returned, to inject later), so replica 0's first quorum must include replica 1's.
+ */
+function forgeFrom1HoldFrom3(c: LocalCluster, type: number): Uint8Array[] {
+  const held: Uint8Array[] = [];
+  c.filter = (e) => {
+    if (e.to !== 0 || (e.from !== 1 && e.from !== 3)) return e;
+    const m = decode(e.bytes);
+    if (m.type !== type) return e;
+    if (e.from === 3) return held.push(e.bytes), null;
+    return withBadSignature(e, m);
+  };
+  return held;
+}
 
 describe('Mod-SMaRt normal case', () => {
   for (const n of [4, 7, 10]) {
@@ -103,17 +122,7 @@ describe('Mod-SMaRt normal case', () => {
 
   it('checks WRITE signatures when a quorum needs them: a forged WRITE is dropped and the quorum waits for another', () => {
     const c = new LocalCluster({ n: 4 });
-    // Replica 1's WRITEs reach replica 0 with a signature that is not replica 1's (its channel
-    // still authenticates it as the sender); replica 3's are held back, so replica 0's first
-    // quorum must include replica 1's vote.
-    const held: Uint8Array[] = [];
-    c.filter = (e) => {
-      if (e.to !== 0 || (e.from !== 1 && e.from !== 3)) return e;
-      const m = decode(e.bytes);
-      if (m.type !== MessageType.WRITE) return e;
-      if (e.from === 3) return held.push(e.bytes), null;
-      return { ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(3) }) };
-    };
+    const held = forgeFrom1HoldFrom3(c, MessageType.WRITE);
     c.clientSend(req(1, 1));
     c.run();
     assert.match(c.droppedReasons(0).join('\n'), /bad WRITE signature/);
@@ -145,15 +154,7 @@ describe('Mod-SMaRt normal case', () => {
 
   it('decides on a quorum of ACCEPTs without checking their signatures; a forged one is left out of the proof when it is shown', () => {
     const c = new LocalCluster({ n: 4 });
-    // Replica 1's ACCEPT reaches replica 0 with a bad signature; replica 3's is held back.
-    const held: Uint8Array[] = [];
-    c.filter = (e) => {
-      if (e.to !== 0 || (e.from !== 1 && e.from !== 3)) return e;
-      const m = decode(e.bytes);
-      if (m.type !== MessageType.ACCEPT) return e;
-      if (e.from === 3) return held.push(e.bytes), null;
-      return { ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(3) }) };
-    };
+    const held = forgeFrom1HoldFrom3(c, MessageType.ACCEPT);
     c.clientSend(req(1, 1));
     c.run();
     const r0 = c.replicas[0]!;
@@ -182,7 +183,7 @@ describe('Mod-SMaRt normal case', () => {
     c.filter = (e) => {
       const m = decode(e.bytes);
       if (m.type === MessageType.WRITE && m.cid === 0 && e.to === 2) return null;
-      if (m.type === MessageType.ACCEPT && e.from === 3) return { ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(7) }) };
+      if (m.type === MessageType.ACCEPT && e.from === 3) return withBadSignature(e, m);
       return e;
     };
     c.clientSend(req(1, 1));
@@ -206,7 +207,7 @@ describe('Mod-SMaRt normal case', () => {
     // STOPDATA (it can prove instance 0 with its own valid ACCEPT) is lost.
     c.filter = (e) => {
       const m = decode(e.bytes);
-      if (m.type === MessageType.ACCEPT && e.from === 3) return { ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(7) }) };
+      if (m.type === MessageType.ACCEPT && e.from === 3) return withBadSignature(e, m);
       if (m.type === MessageType.PROPOSE && m.regency === 0) return null;
       if (m.type === MessageType.STOPDATA && e.from === 3) return null;
       return e;
@@ -252,7 +253,7 @@ describe('Mod-SMaRt normal case', () => {
       const m = decode(e.bytes);
       if (m.type !== MessageType.ACCEPT || m.cid !== 0) return e;
       if (e.from === 2 || e.to === 2) return null;
-      if (e.from === 3) return { ...e, bytes: encodeMessage({ ...(m as Vote), signature: new Uint8Array(64).fill(7) }) };
+      if (e.from === 3) return withBadSignature(e, m);
       return e;
     };
     c.clientSend(req(1, 1));
