@@ -50,7 +50,7 @@ export interface ServiceProxyOptions {
    * sign replies: replies are then authenticated by their TLS channels only.
    */
   readonly verifyReplies?: boolean;
-  /** Signs every request with this client's key (clusters that require signed requests). */
+  /** Signs every ordered request with this client's key (clusters that require signed requests; unordered reads are not signed). */
   readonly requestSigner?: Signer;
   /**
    * Unordered reads ask this replica for the full result and the others for its digest
@@ -223,7 +223,10 @@ export class ServiceProxy {
   }
 
   private invoke(table: Map<number, Pending>, seq: number, ordered: boolean, payload: Uint8Array, threshold: number, timeoutMs: number): Promise<VoteOutcome> {
-    const signer = this.options.requestSigner;
+    // Only ordered requests are signed: a replica authenticates an unordered read by this
+    // client's channel (see Replica.onClientBytes), and a read that falls back to ordering is
+    // sent again as a new ordered request, signed then.
+    const signer = ordered ? this.options.requestSigner : undefined;
     const signature = signer?.sign(requestSigningMessage(this.clientId, this.session, seq, ordered, this.deps.hash(payload)));
     const replier = ordered ? undefined : this.options.unorderedReplier;
     const bytes = encodeMessage({

@@ -37,10 +37,12 @@ export interface ReplicaOptions {
    */
   readonly signReplies: boolean;
   /**
-   * Every request must carry its client's signature, and every replica checks it. Costs
-   * one verification per request per replica; in exchange a replica can accept a request
-   * in a PROPOSE that it never received from the client (a Byzantine client can no longer
-   * stall ordering by sending different requests to different replicas).
+   * Every ordered request must carry its client's signature, and it is checked about once
+   * per request (by the leader before it proposes it, and by a replica that did not receive
+   * it or whose timeout it would start); in exchange a replica can accept a request in a
+   * PROPOSE that it never received from the client (a Byzantine client can no longer stall
+   * ordering by sending different requests to different replicas). Unordered reads are
+   * authenticated by the client's channel and need no signature.
    */
   readonly requireSignedRequests: boolean;
   /** A checkpoint is taken after every `checkpointPeriod` instances (cid = k * period - 1). */

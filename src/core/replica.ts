@@ -405,15 +405,19 @@ export class Replica {
     const m = decoded.message;
     if (m.type !== MessageType.REQUEST) return this.drop(from, `clients may only send REQUEST, got type ${m.type}`);
     if (m.clientId !== clientId) return this.drop(from, `request claims client ${m.clientId} on client ${clientId}'s channel`);
-    const signed = this.options.requireSignedRequests;
-    if (signed && !m.signature) return this.drop(from, `request ${m.session}/${m.seq}: missing client signature`);
     if (!m.ordered) {
-      if (signed && !this.requestSignatureValid(m)) return this.drop(from, `request ${m.session}/${m.seq}: bad client signature`);
+      // An unordered read is authenticated by its client's channel, even in signed-requests
+      // mode, and its signature (if any) is not checked: it changes no state, no other
+      // replica ever sees it, and its reply goes back on that channel. A signature proves a
+      // request to replicas that did not receive it (a PROPOSE), which a read never needs;
+      // a read that finds no quorum is sent again as a new, signed, ordered request.
       if (this.lastDecidedCid >= this.readsHeldUntilCid) return this.answerUnordered(clientId, m);
       if (this.heldReads.length >= this.options.pendingTotalMax) return this.drop(from, `unordered request ${m.seq}: ${this.heldReads.length} reads already wait for instance ${this.readsHeldUntilCid}`);
       this.heldReads.push({ clientId, request: m });
       return;
     }
+    const signed = this.options.requireSignedRequests;
+    if (signed && !m.signature) return this.drop(from, `request ${m.session}/${m.seq}: missing client signature`);
     // An ordered request's signature is checked later, once, where it matters (takeProposable,
     // checkAgingSignatures): its client's channel already proves where it came from.
     const admission = this.sessions.admit(m, this.nowMs, !signed);

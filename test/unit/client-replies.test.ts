@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { encodeMessage, peekReply } from '../../src/core/codec.ts';
+import { decodeMessage, encodeMessage, peekReply } from '../../src/core/codec.ts';
 import { MessageType, type Reply } from '../../src/core/messages.ts';
 import { makeView } from '../../src/core/view.ts';
 import { sha256 } from '../../src/crypto/ed25519.ts';
@@ -65,6 +65,29 @@ describe('client reply handling', () => {
     proxy.onReplyBytes(3, new Uint8Array([200, 1, 2]));
     assert.equal([...proxy.rejectedReplies.keys()].filter((k) => k.startsWith('malformed')).length, 1);
     proxy.close();
+  });
+
+  it('a proxy with a request signer signs its ordered requests and not its unordered reads', async () => {
+    const sent: Uint8Array[] = [];
+    const signed: Uint8Array[] = [];
+    const proxy = new ServiceProxy(
+      { clientId: 7, view: makeView([0, 1, 2, 3], 1), session: 42, verifyReplies: false, requestSigner: { sign: (m) => (signed.push(m), new Uint8Array(64).fill(3)) } },
+      { transport: { send: (id, bytes) => id === 0 && sent.push(bytes) }, verifier: { verify: () => false }, hash: sha256 },
+    );
+    const write = proxy.invokeOrdered(new Uint8Array([1]));
+    const read = proxy.invokeUnordered(new Uint8Array([2]));
+    try {
+      const requests = sent.map((b) => {
+        const d = decodeMessage(b);
+        assert.ok(d.ok && d.message.type === MessageType.REQUEST);
+        return d.message;
+      });
+      assert.deepEqual(requests.map((r) => [r.ordered, r.signature === undefined ? 'unsigned' : 'signed']), [[true, 'signed'], [false, 'unsigned']]);
+      assert.equal(signed.length, 1);
+    } finally {
+      proxy.close(); // its retransmission timer would keep the test process alive
+      await Promise.allSettled([write, read]);
+    }
   });
 
   it('a proxy takes its colocated replica\'s reply signatures as they are, and checks every other one', async () => {

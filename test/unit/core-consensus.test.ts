@@ -477,6 +477,30 @@ describe('signed requests', () => {
     assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
   });
 
+  it('answers unordered reads on the client\'s channel without a signature and checks none; an ordered request is checked once', () => {
+    const c = new LocalCluster({ n: 4, replica: { requireSignedRequests: true }, clientKeys: new Map([[9, client.publicKey]]) });
+    const checks = [0, 0, 0, 0];
+    for (const [id, r] of c.replicas.entries()) {
+      const v = r.deps.clientVerifier!;
+      const original = v.verify.bind(v);
+      v.verify = (from, message, signature) => {
+        checks[id]! += 1;
+        return original(from, message, signature);
+      };
+    }
+    c.clientSend(signed(9, 1, 'a'));
+    c.run();
+    assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
+    assert.deepEqual(checks, [1, 0, 0, 0], 'the leader checks the ordered request before proposing it; the followers received it themselves');
+    const read = { clientId: 9, session: 1, ordered: false, payload: enc.encode('read') };
+    c.clientSend({ ...read, seq: 1 });
+    c.clientSend({ ...read, seq: 2, signature: new Uint8Array(64).fill(7) });
+    const reads = (c.replies.get(9) ?? []).filter((r) => !r.ordered);
+    assert.deepEqual(reads.map((r) => [r.seq, r.replicaId]).sort(), [[1, 0], [1, 1], [1, 2], [1, 3], [2, 0], [2, 1], [2, 2], [2, 3]]);
+    assert.deepEqual(checks, [1, 0, 0, 0], 'no read signature was checked');
+    for (const id of [0, 1, 2, 3]) assert.doesNotMatch(c.droppedReasons(id).join('\n'), /signature/);
+  });
+
   it('a client that sends different requests under one seq to different replicas cannot stall ordering', () => {
     const c = new LocalCluster({ n: 4, replica: { requireSignedRequests: true }, clientKeys: new Map([[9, client.publicKey]]) });
     c.clientSend(signed(9, 1, 'version-a'), [0, 1]);
