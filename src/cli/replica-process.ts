@@ -13,7 +13,7 @@ import { Ed25519Signer, ed25519PublicKeyToRaw, sha256 } from '../crypto/ed25519.
 import { ReplicaNode } from '../host/replica-node.ts';
 import { openReplicaStorage } from '../host/storage/open-storage.ts';
 import { ByzantineOutputs, type ByzantineBehaviour } from './byzantine-replica.ts';
-import { loadIdentity } from '../security/pki.ts';
+import { loadIdentity, publicKeyOf } from '../security/pki.ts';
 import { WalletService } from '../wallet/index.ts';
 import { NoopService } from '../noop/noop-service.ts';
 import { startGateway, type RunningGateway } from '../gateway/index.ts';
@@ -91,6 +91,8 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
       ...(config.requireSignedRequests ? { requestSigner: new Ed25519Signer(clientIdentity.keyPem) } : {}),
     },
     logger,
+    // Its own replica is reached in-process, not over a loopback TLS connection.
+    { replicaId: id, attach: (deliver) => node.attachLocalClient(clientId, publicKeyOf(clientIdentity.certPem), deliver) },
   );
   const gateway = await startGateway({
     backend: proxyBackend(client.proxy),
