@@ -13,6 +13,9 @@
  *   Amalgamate 15 % (transfer sav -> another customer's chk), WriteCheck 15 % (transfer
  *   chk -> the bank's account), SendPayment 25 % (transfer chk -> another customer's chk);
  *   25 % of the customers picked as counterparties come from a hot set of 10.
+ * - `ledger`: reads of the global ledger's first page of 300 entries (`GET /ledger?limit=300`,
+ *   an unordered read; the population is made large enough to fill it): the "300-entry
+ *   ledger page" of the performance targets, measured after a warm-up.
  * Sources of transfers are owned by the client that signs them (nonces must increase per
  * account), so clients never race on a nonce. Operations are signed before the window.
  */
@@ -30,7 +33,7 @@ import type { ClusterConfig } from './cluster-config.ts';
 import { Prng } from '../sim/prng.ts';
 
 export interface WalletBenchOptions {
-  workload: 'transfers' | 'smallbank';
+  workload: 'transfers' | 'smallbank' | 'ledger';
   clients: number;
   /** Customers (smallbank) or accounts (transfers) per client. */
   accountsPerClient: number;
@@ -46,7 +49,10 @@ export interface WalletBenchOptions {
   json?: boolean;
 }
 
-type OpKind = 'transfer' | 'balance' | 'deposit-checking' | 'transact-savings' | 'amalgamate' | 'write-check' | 'send-payment';
+type OpKind = 'transfer' | 'balance' | 'deposit-checking' | 'transact-savings' | 'amalgamate' | 'write-check' | 'send-payment' | 'ledger-page';
+
+/** Entries in the page the `ledger` workload reads (the targets' "300-entry ledger page"). */
+const LEDGER_PAGE_ENTRIES = 300;
 
 export interface WalletBenchResult {
   workload: string;
@@ -89,11 +95,13 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
     };
     // Population: per client, its own accounts (smallbank: chk + sav per customer), plus the bank's account.
     const names = o.workload === 'smallbank' ? ['chk', 'sav'] : ['acct'];
+    // `ledger`: each account adds two entries (register, deposit); fill at least one page.
+    const accountsPerClient = o.workload === 'ledger' ? Math.max(o.accountsPerClient, Math.ceil(LEDGER_PAGE_ENTRIES / 2 / o.clients)) : o.accountsPerClient;
     const owned: Account[][] = [];
     const setup: ((h: WalletHttp) => Promise<unknown>)[] = [];
     for (let c = 0; c < o.clients; c++) {
       const mine: Account[] = [];
-      for (let i = 0; i < o.accountsPerClient; i++) {
+      for (let i = 0; i < accountsPerClient; i++) {
         for (const n of names) {
           const kp = generateKeyPairSync('ed25519');
           const id = `c${c}-${i}-${n}`;
@@ -110,6 +118,10 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
     await runParallel(setup, https, 64);
     await runParallel(owned.flat().map((a) => deposit(a.id, 1_000_000_000n)), https, 64);
 
+    if (o.workload === 'ledger') {
+      const page = (await https[0]!.call('GET', `/ledger?limit=${LEDGER_PAGE_ENTRIES}`)) as { data: { entries: unknown[] } };
+      if (page.data.entries.length !== LEDGER_PAGE_ENTRIES) throw new Error(`the ledger page holds ${page.data.entries.length} entries, not ${LEDGER_PAGE_ENTRIES}`);
+    }
     const all = owned.flat();
     const customers = o.workload === 'smallbank' ? all.filter((a) => a.id.endsWith('-chk')).map((a) => a.id.slice(0, -4)) : [];
     const hot = customers.slice(0, 10);
@@ -128,6 +140,10 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
     const plans: Call[][] = owned.map((mine) => {
       const plan: Call[] = [];
       for (let k = 0; k < perClient; k++) {
+        if (o.workload === 'ledger') {
+          plan.push({ kind: 'ledger-page', run: (h) => h.call('GET', `/ledger?limit=${LEDGER_PAGE_ENTRIES}`) });
+          continue;
+        }
         if (o.workload === 'transfers') {
           const from = pick(mine);
           let to = pick(all).id;

@@ -143,8 +143,8 @@ bench
 
 bench
   .command('wallet')
-  .description('signed wallet operations through every replica\'s HTTPS API: transfers, or the SmallBank mix')
-  .addOption(new Option('--workload <w>', 'transfers or smallbank').choices(['transfers', 'smallbank']).default('transfers'))
+  .description('signed wallet operations through every replica\'s HTTPS API: transfers, the SmallBank mix, or 300-entry ledger pages')
+  .addOption(new Option('--workload <w>', 'transfers, smallbank or ledger').choices(['transfers', 'smallbank', 'ledger']).default('transfers'))
   .option('--clients <c>', 'concurrent closed-loop clients', int('clients'), 32)
   .option('--accounts-per-client <a>', 'accounts (transfers) or customers (smallbank) each client owns', int('accounts'), 4)
   .option('--warmup-s <s>', 'warm-up seconds', int('warmup-s'), 3)
