@@ -9,7 +9,8 @@
  */
 import { encodeCursor } from './cursor.ts';
 import { walletError } from './errors.ts';
-import type { AccountLedgerValue, AccountValue, LedgerEntry, LedgerValue } from './operations.ts';
+import type { AccountValue } from './operations.ts';
+import { JsonText } from './json-text.ts';
 import type { ParsedAccountLedger, ParsedGetAccount, ParsedLedger } from './parse-request.ts';
 import { failure, success, type Outcome } from './results.ts';
 import type { WalletState } from './state.ts';
@@ -32,38 +33,41 @@ export function onGetAccount(state: WalletState, request: ParsedGetAccount): Out
  * One account's entries, newest first, at most `limit`.
  * Errors: UNKNOWN_ACCOUNT, INVALID_CURSOR (the cursor names no entry of this account).
  */
-export function onAccountLedger(state: WalletState, request: ParsedAccountLedger): Outcome<AccountLedgerValue> {
+export function onAccountLedger(state: WalletState, request: ParsedAccountLedger): Outcome<JsonText> {
   const account = state.account(request.accountId);
   if (account === undefined) return failure(walletError('UNKNOWN_ACCOUNT', `account ${request.accountId} does not exist`, 'accountId'));
   if (request.cursorIndex !== undefined && !state.involves(account, request.cursorIndex)) {
     return failure(walletError('INVALID_CURSOR', `cursor does not name an entry of account ${account.accountId}`, 'cursor'));
   }
-  const entries: LedgerEntry[] = [];
+  let entries = '';
+  let count = 0;
   let next: number | undefined = request.cursorIndex ?? account.lastEntryIndex;
-  while (next !== undefined && entries.length < request.limit) {
-    entries.push(entryAt(state, next));
+  while (next !== undefined && count < request.limit) {
+    entries += (count++ === 0 ? '' : ',') + entryJson(state, next);
     next = state.previousEntryIndex(account, next);
   }
-  return success({ accountId: account.accountId, entries, nextCursor: next === undefined ? null : encodeCursor('a', next) });
+  // The text of { accountId, entries, nextCursor } (AccountLedgerValue), keys in that order.
+  return success(new JsonText(`{"accountId":${JSON.stringify(account.accountId)},"entries":[${entries}],"nextCursor":${JSON.stringify(next === undefined ? null : encodeCursor('a', next))}}`));
 }
 
 /**
  * The global ledger from the cursor (default: the oldest entry), oldest first, at most `limit`.
  * Errors: INVALID_CURSOR (the cursor names no existing entry).
  */
-export function onLedger(state: WalletState, request: ParsedLedger): Outcome<LedgerValue> {
+export function onLedger(state: WalletState, request: ParsedLedger): Outcome<JsonText> {
   const start = request.cursorIndex ?? 0;
   if (request.cursorIndex !== undefined && start >= state.ledgerLength) {
     return failure(walletError('INVALID_CURSOR', 'cursor names no entry of the ledger', 'cursor'));
   }
   const end = Math.min(start + request.limit, state.ledgerLength);
-  const entries: LedgerEntry[] = [];
-  for (let index = start; index < end; index++) entries.push(entryAt(state, index));
-  return success({ entries, nextCursor: end < state.ledgerLength ? encodeCursor('g', end) : null });
+  let entries = '';
+  for (let index = start; index < end; index++) entries += (index === start ? '' : ',') + entryJson(state, index);
+  // The text of { entries, nextCursor } (LedgerValue), keys in that order.
+  return success(new JsonText(`{"entries":[${entries}],"nextCursor":${JSON.stringify(end < state.ledgerLength ? encodeCursor('g', end) : null)}}`));
 }
 
-function entryAt(state: WalletState, index: number | undefined): LedgerEntry {
-  const entry = index === undefined ? undefined : state.entryAt(index);
-  if (entry === undefined) throw new Error(`wallet state invariant violated: no ledger entry at ${index}`);
-  return entry;
+function entryJson(state: WalletState, index: number): string {
+  const text = state.entryJson(index);
+  if (text === undefined) throw new Error(`wallet state invariant violated: no ledger entry at ${index}`);
+  return text;
 }

@@ -7,6 +7,7 @@
  * written as decimal strings, and nothing is taken from Map or object-key iteration.
  */
 import type { WalletError } from './errors.ts';
+import { JsonText } from './json-text.ts';
 
 /** What a handler returns: a value to reply with, or an error. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: WalletError };
@@ -21,8 +22,9 @@ export function failure<T = never>(error: WalletError): Outcome<T> {
   return { ok: false, error };
 }
 
-/** Encodes an outcome as reply bytes. */
+/** Encodes an outcome as reply bytes; a JsonText value is written as its text. */
 export function encodeOutcome(outcome: Outcome<unknown>): Uint8Array {
+  if (outcome.ok && outcome.value instanceof JsonText) return utf8.encode(`{"ok":true,"value":${outcome.value.text}}`);
   if (outcome.ok) return utf8.encode(JSON.stringify({ ok: true, value: outcome.value }));
   return encodeError(outcome.error);
 }

@@ -1,6 +1,6 @@
 /**
  * The wallet's building blocks on their own: amounts, signing messages, strict base64url,
- * cursors, and the client-side encode/decode helpers.
+ * cursors, the client-side encode/decode helpers, and the hand-written JSON of ledger pages.
  */
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, verify } from 'node:crypto';
@@ -21,6 +21,12 @@ import {
 import { decodeCursor, encodeCursor } from '../../src/wallet/cursor.ts';
 import { WALLET_ERROR_CODES, isWalletErrorCode } from '../../src/wallet/errors.ts';
 import { depositSigningMessage, registerSigningMessage, transferSigningMessage } from '../../src/wallet/signing.ts';
+import { safeIntegerText } from '../../src/wallet/json-text.ts';
+import { WalletState } from '../../src/wallet/state.ts';
+import { onAccountLedger, onLedger } from '../../src/wallet/queries.ts';
+import { encodeOutcome, type Outcome } from '../../src/wallet/results.ts';
+import type { ParsedAccountLedger, ParsedLedger } from '../../src/wallet/parse-request.ts';
+import { Prng } from '../../src/sim/prng.ts';
 
 /** Deterministic Ed25519 key pair from a one-byte seed (PKCS#8 prefix + 32-byte seed). */
 function keyPair(seed: number) {
@@ -145,5 +151,40 @@ describe('client operations', () => {
     assert.equal(new Set(WALLET_ERROR_CODES).size, 16);
     assert.ok(isWalletErrorCode('BAD_SIGNATURE'));
     assert.ok(!isWalletErrorCode('toString'));
+  });
+});
+
+describe('ledger JSON text (json-text.ts, WalletState.entryJson)', () => {
+  it('safeIntegerText is String(x) for every non-negative safe integer it is given, and refuses others', () => {
+    const edges = [0, 1, 9, 10, 2 ** 30 - 1, 2 ** 30, 2 ** 31, 2 ** 32 + 5, 999_999_999_999, 1_000_000_000_000, 1_763_860_000_000, 2 ** 53 - 1, 2 ** 53 - 2];
+    // Near multiples of a million at every magnitude, where x / 10^6 rounds across an integer.
+    for (let k = 1_000; k < 2 ** 53 / 1e6; k = k * 7 + 3) edges.push(k * 1e6 - 1, k * 1e6, k * 1e6 + 1, k * 1e6 + 999_999);
+    const random = new Prng(7);
+    for (let i = 0; i < 20_000; i++) edges.push(Math.floor(random.next() * 2 ** random.int(1, 53)));
+    for (const x of edges.filter((v) => Number.isSafeInteger(v))) assert.equal(safeIntegerText(x), String(x));
+    for (const bad of [-1, 1.5, 2 ** 53, Number.NaN, Infinity]) assert.throws(() => safeIntegerText(bad), RangeError);
+  });
+
+  it('entryJson is JSON.stringify(entryAt) for every kind of entry at the edges of every field, and pages are the object form\'s bytes', () => {
+    const state = new WalletState();
+    const big = 2 ** 53 - 1;
+    const ids = ['a', `${'Z'.repeat(62)}_-`, 'x-1'];
+    ids.forEach((id, i) => state.register(id, new Uint8Array(32).fill(i * 97), { cid: i === 1 ? big : i, timestampMs: i === 1 ? big : 0 }));
+    state.deposit('a', AMOUNT_MAX, 1, { cid: 2 ** 31, timestampMs: 1_763_860_000_000 });
+    state.deposit(ids[1]!, 1n, big, { cid: 1_000_000_000_000, timestampMs: 999_999_999_999 });
+    state.transfer('a', 'x-1', AMOUNT_MAX, big, { cid: big, timestampMs: big });
+    state.transfer(ids[1]!, 'a', 1n, 1, { cid: 0, timestampMs: 2 ** 30 });
+    for (let i = 0; i < state.ledgerLength; i++) assert.equal(state.entryJson(i), JSON.stringify(state.entryAt(i)), `entry ${i}`);
+    assert.equal(state.entryJson(state.ledgerLength), undefined);
+    assert.equal(state.entryJson(-1), undefined);
+
+    const text = (o: Outcome<unknown>) => new TextDecoder().decode(encodeOutcome(o));
+    const global = text(onLedger(state, { op: 'ledger', cursorIndex: 1, limit: 4 } as ParsedLedger));
+    const nextCursor = (JSON.parse(global) as { value: { nextCursor: string } }).value.nextCursor;
+    assert.equal(global, JSON.stringify({ ok: true, value: { entries: [1, 2, 3, 4].map((i) => state.entryAt(i)), nextCursor } }));
+    const account = text(onAccountLedger(state, { op: 'accountLedger', accountId: 'a', limit: 10 } as ParsedAccountLedger));
+    assert.equal(account, JSON.stringify({ ok: true, value: { accountId: 'a', entries: [6, 5, 3, 0].map((i) => state.entryAt(i)), nextCursor: null } }));
+    const empty = text(onLedger(new WalletState(), { op: 'ledger', limit: 300 } as ParsedLedger));
+    assert.equal(empty, JSON.stringify({ ok: true, value: { entries: [], nextCursor: null } }));
   });
 });
