@@ -5,9 +5,11 @@ import type { VotedReply, WalletBackend } from '../gateway/index.ts';
 
 const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 
-export function toVotedReply(o: VoteOutcome): VotedReply {
+/** @param colocatedReplica the replica in the gateway's own process, if any (see VotedReply.fromColocatedReplica). */
+export function toVotedReply(o: VoteOutcome, colocatedReplica?: number): VotedReply {
   return {
     result: o.result,
+    ...(colocatedReplica !== undefined && o.evidence.signatures.some((s) => s.replicaId === colocatedReplica) ? { fromColocatedReplica: true } : {}),
     evidence: {
       clientId: o.evidence.clientId,
       session: o.evidence.session,
@@ -23,9 +25,10 @@ export function toVotedReply(o: VoteOutcome): VotedReply {
   };
 }
 
-export function proxyBackend(proxy: ServiceProxy): WalletBackend {
+/** @param colocatedReplica the replica in this process, whose result bytes need no shape check. */
+export function proxyBackend(proxy: ServiceProxy, colocatedReplica?: number): WalletBackend {
   return {
-    invokeOrdered: async (op) => toVotedReply(await proxy.invokeOrdered(op)),
-    invokeUnordered: async (op) => toVotedReply(await proxy.invokeUnordered(op)),
+    invokeOrdered: async (op) => toVotedReply(await proxy.invokeOrdered(op), colocatedReplica),
+    invokeUnordered: async (op) => toVotedReply(await proxy.invokeUnordered(op), colocatedReplica),
   };
 }

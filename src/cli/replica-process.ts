@@ -95,7 +95,7 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
     { replicaId: id, attach: (deliver) => node.attachLocalClient(clientId, publicKeyOf(clientIdentity.certPem), deliver) },
   );
   const gateway = await startGateway({
-    backend: proxyBackend(client.proxy),
+    backend: proxyBackend(client.proxy, id),
     replicaId: id,
     replicaStatus: (withDigest) => ({
       regency: node.core.regency,

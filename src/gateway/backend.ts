@@ -26,6 +26,12 @@ export interface VotedReply {
   result: Uint8Array;
   /** Which replicas vouched for the result, so a client that does not trust this replica can check. */
   evidence: ReplyEvidence;
+  /**
+   * The result is also the reply of the replica in this gateway's own process: then its bytes
+   * are what this very build's wallet wrote, and the gateway need not check their shape
+   * (see decodeWalletResult). Absent means false.
+   */
+  fromColocatedReplica?: boolean;
 }
 
 export interface ReplyEvidence {

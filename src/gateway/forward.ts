@@ -76,7 +76,7 @@ export class Forwarder {
     } finally {
       this.inFlight -= 1;
     }
-    const result = decodeWalletResult(reply.result);
+    const result = decodeWalletResult(reply.result, reply.fromColocatedReplica === true);
     if (!result.ok) throw walletErrorProblem(result.error, responseEvidence(reply));
     return { dataJson: result.valueJson, resultWrapsData: result.valueIsCut, reply, bftMs: performance.now() - startMs };
   }

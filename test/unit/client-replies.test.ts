@@ -7,6 +7,7 @@ import { makeView } from '../../src/core/view.ts';
 import { sha256 } from '../../src/crypto/ed25519.ts';
 import { ServiceProxy } from '../../src/client/service-proxy.ts';
 import { knownDigest, withLazyDigest } from '../../src/client/reply-voter.ts';
+import { toVotedReply } from '../../src/cli/proxy-backend.ts';
 
 const reply = (replicaId: number, seq: number, result: number[], session = 42): Reply => ({
   type: MessageType.REPLY, replicaId, clientId: 7, session, seq, ordered: true,
@@ -113,5 +114,16 @@ describe('client reply handling', () => {
       await answer.catch(() => {});
     }
     assert.throws(() => proxyWith(9), /colocatedReplica 9 is not a member/);
+  });
+});
+
+describe('the gateway backend over a ServiceProxy', () => {
+  it('marks a result its colocated replica vouched for, and only that', () => {
+    const sig = (replicaId: number) => ({ replicaId, signature: new Uint8Array(64), proof: { index: 0, leafCount: 1, siblings: [] } });
+    const outcome = (ids: number[]) => ({ result: new Uint8Array([1]), evidence: { clientId: 7, session: 1, seq: 1, ordered: true, resultDigest: new Uint8Array(32), signatures: ids.map(sig) } });
+    assert.equal(toVotedReply(outcome([0, 2]), 2).fromColocatedReplica, true);
+    assert.equal(toVotedReply(outcome([0, 1]), 2).fromColocatedReplica, undefined);
+    assert.equal(toVotedReply(outcome([0, 2])).fromColocatedReplica, undefined);
+    assert.deepEqual(toVotedReply(outcome([0, 2]), 2).evidence.replicas.map((r) => r.replicaId), [0, 2]);
   });
 });

@@ -433,6 +433,39 @@ describe('gateway maps wallet results and backend failures through the catalogue
     });
   }
 
+  // A result that is also its own replica's reply was written by this build: a success in the
+  // wallet's form passes through without being parsed; anything else is read as above.
+  it('a success its colocated replica vouched for is passed through unparsed; errors and other forms are still read', async () => {
+    const page = '{"ok":true,"value":{"entries":[{"index":0,"cid":1763860000000}],"nextCursor":null}}';
+    const parsedTexts: string[] = [];
+    const parse = JSON.parse;
+    const reply = (text: string, fromColocatedReplica: boolean) => async (): Promise<VotedReply> => ({ result: utf8.encode(text), evidence: EVIDENCE, fromColocatedReplica });
+    JSON.parse = ((text: string, reviver?: Parameters<typeof parse>[1]) => (parsedTexts.push(String(text)), parse(text, reviver))) as typeof JSON.parse;
+    try {
+      for (const own of [true, false]) {
+        backend.reset();
+        parsedTexts.length = 0;
+        backend.reply = reply(page, own);
+        const res = await app.inject({ method: 'GET', url: '/ledger' });
+        assert.equal(res.statusCode, 200);
+        assert.equal(res.body.slice(0, res.body.indexOf(',"evidence":')), `{"data":${page.slice('{"ok":true,"value":'.length, -1)}`);
+        assert.equal(parsedTexts.includes(page), !own, own ? 'not parsed' : 'parsed');
+      }
+    } finally {
+      JSON.parse = parse;
+    }
+    backend.reset();
+    backend.reply = reply('{"ok":false,"error":{"code":"UNKNOWN_ACCOUNT","message":"no such account","field":"accountId"}}', true);
+    assertProblem(await app.inject({ method: 'GET', url: '/accounts/nobody' }), 404, 'UNKNOWN_ACCOUNT', 'accountId');
+    backend.reset();
+    backend.reply = reply('{"value":{"entries":[{"index":0}],"next":null},"ok":true}', true);
+    const other = await app.inject({ method: 'GET', url: '/ledger' });
+    assert.deepEqual(JSON.parse(other.body).data, { entries: [{ index: 0 }], next: null });
+    backend.reset();
+    backend.reply = reply('not json', true);
+    assertProblem(await app.inject({ method: 'GET', url: '/ledger' }), 502, 'INVALID_WALLET_RESULT');
+  });
+
   it('backend BFT_TIMEOUT → 503 BFT_TIMEOUT with Retry-After', async () => {
     backend.reset();
     backend.reply = async () => {
