@@ -173,7 +173,11 @@ export class ReplicaNode {
     let attached = true;
     return {
       send: (bytes) => {
-        if (attached) queueMicrotask(() => attached && this.step({ type: 'client-message', clientId, bytes }));
+        // After the current callback and after this turn's socket flush (FrameWriter flushes in
+        // a setImmediate queued by the first send): the client's frames to the other replicas
+        // leave before this replica, if it leads, proposes the request, so that they receive
+        // the request itself before the PROPOSE and need not check its signature.
+        if (attached) queueMicrotask(() => setImmediate(() => attached && this.step({ type: 'client-message', clientId, bytes })));
       },
       close: () => {
         attached = false;
