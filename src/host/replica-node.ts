@@ -57,7 +57,7 @@ export interface NodeLogger extends TransportLogger {
 
 /** The in-process channel between a replica and a client in the same process (see ReplicaNode.attachLocalClient). */
 export interface LocalClientLink {
-  /** Hands a client frame (an encoded REQUEST) to the replica, after the current callback. */
+  /** Hands a client frame (an encoded REQUEST) to the replica, after this event-loop turn's socket flush. */
   send(bytes: Uint8Array): void;
   /** Detaches the client: later frames either way are dropped. */
   close(): void;
@@ -157,8 +157,9 @@ export class ReplicaNode {
   /**
    * Connects a client that runs in this process (the replica's own wallet gateway) without
    * TLS: its frames reach the core as a TLS client's would, and the replies for `clientId`
-   * go to `deliver` instead of a socket. Both directions are asynchronous (a microtask), so
-   * neither side is re-entered. It is authenticated by construction: only code in this
+   * go to `deliver` instead of a socket. Both directions are asynchronous (requests after the
+   * turn's socket flush, replies in a microtask), so neither side is re-entered. It is
+   * authenticated by construction: only code in this
    * process holds the link, and the process is this replica (a faulty one could forge its
    * own gateway's traffic over TLS just as well). A loopback TLS hop costs a write, an
    * encryption, a wake-up and a decryption each way (≈ 0.2 ms for a 35 KB ledger page here,
