@@ -9,6 +9,7 @@
  * The text must be byte-for-byte what JSON.stringify would write (replies are voted on, and
  * replicas of other builds must agree): tested against it in wallet-units.test.ts.
  */
+import type { LedgerEntry } from './operations.ts';
 
 /** A value already serialized as JSON; `encodeOutcome` writes `text` as it is. */
 export class JsonText {
@@ -35,4 +36,23 @@ export function safeIntegerText(x: number): string {
   const low = x - high * MILLION;
   const lowText = String(low | 0);
   return safeIntegerText(high) + ZEROS[6 - lowText.length]! + lowText;
+}
+
+/**
+ * `JSON.stringify(entry)` for an entry as WalletState.entryAt builds it (keys in the order of
+ * the LedgerEntry types), written directly. No string needs escaping: account ids match
+ * ACCOUNT_ID_PATTERN, public keys are base64url and amounts decimal digits.
+ * @throws RangeError if an integer field is not a non-negative safe integer.
+ */
+export function ledgerEntryJson(e: LedgerEntry): string {
+  const head = '{"index":' + safeIntegerText(e.index) + ',"type":"' + e.type + '"';
+  const tail = ',"cid":' + safeIntegerText(e.cid) + ',"timestampMs":' + safeIntegerText(e.timestampMs) + '}';
+  switch (e.type) {
+    case 'register':
+      return head + ',"accountId":"' + e.accountId + '","publicKey":"' + e.publicKey + '"' + tail;
+    case 'deposit':
+      return head + ',"accountId":"' + e.accountId + '","amount":"' + e.amount + '","nonce":' + safeIntegerText(e.nonce) + tail;
+    case 'transfer':
+      return head + ',"from":"' + e.from + '","to":"' + e.to + '","amount":"' + e.amount + '","nonce":' + safeIntegerText(e.nonce) + tail;
+  }
 }

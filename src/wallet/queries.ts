@@ -10,7 +10,7 @@
 import { encodeCursor } from './cursor.ts';
 import { walletError } from './errors.ts';
 import type { AccountValue } from './operations.ts';
-import { JsonText } from './json-text.ts';
+import { JsonText, ledgerEntryJson } from './json-text.ts';
 import type { ParsedAccountLedger, ParsedGetAccount, ParsedLedger } from './parse-request.ts';
 import { failure, success, type Outcome } from './results.ts';
 import type { WalletState } from './state.ts';
@@ -67,7 +67,7 @@ export function onLedger(state: WalletState, request: ParsedLedger): Outcome<Jso
 }
 
 function entryJson(state: WalletState, index: number): string {
-  const text = state.entryJson(index);
-  if (text === undefined) throw new Error(`wallet state invariant violated: no ledger entry at ${index}`);
-  return text;
+  const entry = state.entryAt(index);
+  if (entry === undefined) throw new Error(`wallet state invariant violated: no ledger entry at ${index}`);
+  return ledgerEntryJson(entry);
 }

@@ -27,7 +27,6 @@ import { BALANCE_MAX, isValidAmount } from './amount.ts';
 import { encodeBase64Url } from './base64url.ts';
 import { isAccountId } from './limits.ts';
 import type { DepositEntry, LedgerEntry, RegisterEntry, TransferEntry } from './operations.ts';
-import { safeIntegerText } from './json-text.ts';
 import { PUBLIC_KEY_BYTES } from './signing.ts';
 
 export interface Account {
@@ -193,31 +192,6 @@ export class WalletState {
       default: {
         const to = this.accountsByNumber[chunk.payee[offset]!]!.accountId;
         return { index, type: 'transfer', from: account.accountId, to, amount: chunk.amount[offset]!.toString(), nonce: chunk.nonce[offset]!, cid, timestampMs } satisfies TransferEntry;
-      }
-    }
-  }
-
-  /**
-   * The entry at ledger `index` as JSON text, exactly `JSON.stringify(entryAt(index))`, or
-   * undefined outside 0..ledgerLength-1; written directly from the chunk, without the object
-   * (see json-text.ts for why). No string needs escaping: account ids match
-   * ACCOUNT_ID_PATTERN, keys are base64url and amounts decimal digits.
-   */
-  entryJson(index: number): string | undefined {
-    if (!this.isIndex(index)) return undefined;
-    const chunk = this.chunks[index >>> CHUNK_SHIFT]!;
-    const offset = index & CHUNK_MASK;
-    const account = this.accountsByNumber[chunk.account[offset]!]!;
-    const head = '{"index":' + safeIntegerText(index);
-    const tail = ',"cid":' + safeIntegerText(chunk.cid[offset]!) + ',"timestampMs":' + safeIntegerText(chunk.timestampMs[offset]!) + '}';
-    switch (chunk.type[offset]) {
-      case REGISTER:
-        return head + ',"type":"register","accountId":"' + account.accountId + '","publicKey":"' + account.publicKey + '"' + tail;
-      case DEPOSIT:
-        return head + ',"type":"deposit","accountId":"' + account.accountId + '","amount":"' + chunk.amount[offset]!.toString() + '","nonce":' + safeIntegerText(chunk.nonce[offset]!) + tail;
-      default: {
-        const to = this.accountsByNumber[chunk.payee[offset]!]!.accountId;
-        return head + ',"type":"transfer","from":"' + account.accountId + '","to":"' + to + '","amount":"' + chunk.amount[offset]!.toString() + '","nonce":' + safeIntegerText(chunk.nonce[offset]!) + tail;
       }
     }
   }

@@ -147,20 +147,16 @@ describe('paging at 100 000 entries', () => {
 
   /** Counts ledger reads made while `run` executes (proves a page does not touch the history). */
   function countEntryReads<T>(run: () => T): { value: T; reads: number } {
-    const originals = { entryAt: WalletState.prototype.entryAt, entryJson: WalletState.prototype.entryJson };
+    const original = WalletState.prototype.entryAt;
     let reads = 0;
     WalletState.prototype.entryAt = function (this: WalletState, index: number) {
       reads += 1;
-      return originals.entryAt.call(this, index);
-    };
-    WalletState.prototype.entryJson = function (this: WalletState, index: number) {
-      reads += 1;
-      return originals.entryJson.call(this, index);
+      return original.call(this, index);
     };
     try {
       return { value: run(), reads };
     } finally {
-      Object.assign(WalletState.prototype, originals);
+      WalletState.prototype.entryAt = original;
     }
   }
 

@@ -21,7 +21,7 @@ import {
 import { decodeCursor, encodeCursor } from '../../src/wallet/cursor.ts';
 import { WALLET_ERROR_CODES, isWalletErrorCode } from '../../src/wallet/errors.ts';
 import { depositSigningMessage, registerSigningMessage, transferSigningMessage } from '../../src/wallet/signing.ts';
-import { safeIntegerText } from '../../src/wallet/json-text.ts';
+import { ledgerEntryJson, safeIntegerText } from '../../src/wallet/json-text.ts';
 import { WalletState } from '../../src/wallet/state.ts';
 import { onAccountLedger, onLedger } from '../../src/wallet/queries.ts';
 import { encodeOutcome, type Outcome } from '../../src/wallet/results.ts';
@@ -154,7 +154,7 @@ describe('client operations', () => {
   });
 });
 
-describe('ledger JSON text (json-text.ts, WalletState.entryJson)', () => {
+describe('ledger JSON text (json-text.ts)', () => {
   it('safeIntegerText is String(x) for every non-negative safe integer it is given, and refuses others', () => {
     const edges = [0, 1, 9, 10, 2 ** 30 - 1, 2 ** 30, 2 ** 31, 2 ** 32 + 5, 999_999_999_999, 1_000_000_000_000, 1_763_860_000_000, 2 ** 53 - 1, 2 ** 53 - 2];
     // Near multiples of a million at every magnitude, where x / 10^6 rounds across an integer.
@@ -165,7 +165,7 @@ describe('ledger JSON text (json-text.ts, WalletState.entryJson)', () => {
     for (const bad of [-1, 1.5, 2 ** 53, Number.NaN, Infinity]) assert.throws(() => safeIntegerText(bad), RangeError);
   });
 
-  it('entryJson is JSON.stringify(entryAt) for every kind of entry at the edges of every field, and pages are the object form\'s bytes', () => {
+  it('ledgerEntryJson is JSON.stringify for every kind of entry at the edges of every field, and pages are the object form\'s bytes', () => {
     const state = new WalletState();
     const big = 2 ** 53 - 1;
     const ids = ['a', `${'Z'.repeat(62)}_-`, 'x-1'];
@@ -174,9 +174,7 @@ describe('ledger JSON text (json-text.ts, WalletState.entryJson)', () => {
     state.deposit(ids[1]!, 1n, big, { cid: 1_000_000_000_000, timestampMs: 999_999_999_999 });
     state.transfer('a', 'x-1', AMOUNT_MAX, big, { cid: big, timestampMs: big });
     state.transfer(ids[1]!, 'a', 1n, 1, { cid: 0, timestampMs: 2 ** 30 });
-    for (let i = 0; i < state.ledgerLength; i++) assert.equal(state.entryJson(i), JSON.stringify(state.entryAt(i)), `entry ${i}`);
-    assert.equal(state.entryJson(state.ledgerLength), undefined);
-    assert.equal(state.entryJson(-1), undefined);
+    for (let i = 0; i < state.ledgerLength; i++) assert.equal(ledgerEntryJson(state.entryAt(i)!), JSON.stringify(state.entryAt(i)), `entry ${i}`);
 
     const text = (o: Outcome<unknown>) => new TextDecoder().decode(encodeOutcome(o));
     const global = text(onLedger(state, { op: 'ledger', cursorIndex: 1, limit: 4 } as ParsedLedger));
