@@ -18,9 +18,9 @@ import { WalletState } from '../src/wallet/state.ts';
 import { onLedger } from '../src/wallet/queries.ts';
 import { encodeOutcome } from '../src/wallet/results.ts';
 import type { ParsedLedger } from '../src/wallet/parse-request.ts';
+import { medianNanosPerCall } from './timing.ts';
 
 const ENTRIES_PER_KIND = 300;
-const ROUNDS = 7;
 const PAGES_PER_ROUND = 2000;
 const T0 = 1_763_860_000_000;
 
@@ -45,17 +45,7 @@ const page = new TextDecoder().decode(build());
 assert.equal(page, new TextDecoder().decode(stringify()), 'both ways write the same bytes');
 const parse = () => JSON.parse(page) as unknown;
 
-function microsPerPage(fn: () => unknown): number {
-  const rounds: number[] = [];
-  for (let r = 0; r < ROUNDS + 2; r++) {
-    const t = process.hrtime.bigint();
-    for (let i = 0; i < PAGES_PER_ROUND; i++) fn();
-    if (r >= 2) rounds.push(Number(process.hrtime.bigint() - t) / PAGES_PER_ROUND / 1000); // the first two warm up
-  }
-  return rounds.sort((a, b) => a - b)[ROUNDS >> 1]!;
-}
-
 console.log(`page of 300 entries, ${page.length} bytes`);
 for (const [name, fn] of [['build', build], ['stringify', stringify], ['parse', parse]] as const) {
-  console.log(`${name.padEnd(10)} ${microsPerPage(fn).toFixed(0).padStart(5)} µs per page`);
+  console.log(`${name.padEnd(10)} ${(medianNanosPerCall(fn, PAGES_PER_ROUND) / 1000).toFixed(0).padStart(5)} µs per page`);
 }

@@ -10,23 +10,13 @@
  */
 import { createHash } from 'node:crypto';
 import { sha256 } from '../src/crypto/ed25519.ts';
+import { medianNanosPerCall } from './timing.ts';
 
-const ROUNDS = 7;
 const CALLS = 100_000;
-
-function nanosPerCall(fn: () => unknown): number {
-  const rounds: number[] = [];
-  for (let r = 0; r < ROUNDS + 2; r++) {
-    const t = process.hrtime.bigint();
-    for (let i = 0; i < CALLS; i++) fn();
-    if (r >= 2) rounds.push(Number(process.hrtime.bigint() - t) / CALLS); // the first two warm up
-  }
-  return rounds.sort((a, b) => a - b)[ROUNDS >> 1]!;
-}
 
 for (const bytes of [64, 300, 4096]) {
   const data = new Uint8Array(bytes).fill(7);
-  const oneShot = nanosPerCall(() => sha256(data));
-  const chained = nanosPerCall(() => createHash('sha256').update(data).digest());
+  const oneShot = medianNanosPerCall(() => sha256(data), CALLS);
+  const chained = medianNanosPerCall(() => createHash('sha256').update(data).digest(), CALLS);
   console.log(`${String(bytes).padStart(5)} B: one-shot ${oneShot.toFixed(0).padStart(5)} ns, createHash chain ${chained.toFixed(0).padStart(5)} ns`);
 }

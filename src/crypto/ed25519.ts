@@ -15,8 +15,8 @@ import type { Hasher, Signer, Verifier } from './signature.ts';
 
 /**
  * SHA-256 of `data`: 32 bytes (a Buffer). node:crypto's one-shot `hash` (Node ≥ 20.12), not
- * `createHash().update().digest()`: it skips the Hash object and its stream plumbing, ≈ 0.8 µs
- * of ≈ 2.5–3.3 µs per small input here (bench/sha256.ts). Not libsodium's SHA-256: OpenSSL's
+ * `createHash().update().digest()`: it skips the Hash object and its stream plumbing, 0.3–0.9 µs
+ * of 1.8–3.3 µs per small input here (bench/sha256.ts). Not libsodium's SHA-256: OpenSSL's
  * uses the CPU's SHA extensions and is ≈ 5× faster from 4 KiB up.
  */
 export const sha256: Hasher = (data) => hash('sha256', data, 'buffer');
