@@ -9,7 +9,7 @@ const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 export function toVotedReply(o: VoteOutcome, colocatedReplica?: number): VotedReply {
   return {
     result: o.result,
-    ...(colocatedReplica !== undefined && o.evidence.signatures.some((s) => s.replicaId === colocatedReplica) ? { fromColocatedReplica: true } : {}),
+    ...(colocatedReplica !== undefined && o.voters.includes(colocatedReplica) ? { fromColocatedReplica: true } : {}),
     evidence: {
       clientId: o.evidence.clientId,
       session: o.evidence.session,

@@ -1,9 +1,18 @@
 /**
  * Votes on the replies to one request (BFT-SMaRt's ServiceProxy reply comparison):
- * a result is accepted once `threshold` distinct replicas sent the same result bytes,
- * each with a valid signature. With digest replies (`Request.replier`, PBFT's TOCS 2002
- * §5.1.1) the others send the result's digest: a result is accepted once `threshold`
- * replicas vouched for the same digest and the replier's full result has that digest.
+ * a result is accepted once `threshold` distinct replicas sent the same result bytes.
+ * With digest replies (`Request.replier`, PBFT's TOCS 2002 §5.1.1) the others send the
+ * result's digest: a result is accepted once `threshold` replicas vouched for the same
+ * digest and the replier's full result has that digest.
+ *
+ * Signatures. A reply's sender is authenticated by its channel, so a vote counts without
+ * its signature; the signatures matter only as evidence for a third party, which needs
+ * `signaturesNeeded` of them (f+1: one correct replica among them). So a reply's signature
+ * is checked on arrival while its result still has fewer checked signatures than that,
+ * and later matching replies are counted by their channel, unchecked and left out of the
+ * evidence. For ordered requests (threshold f+1) every vote is checked, as before; for an
+ * unordered read (threshold 2f+1) f+1 are, which saves a client one Ed25519 verification
+ * per read at n = 4 (the replica-side analogue is lever 36's ACCEPTs, docs/performance.md).
  * Pure: no I/O, no clock.
  */
 import type { Hasher, Verifier } from '../crypto/signature.ts';
@@ -80,6 +89,8 @@ export function knownDigest(evidence: ReplyEvidence): Uint8Array | null {
 export interface VoteOutcome {
   readonly result: Uint8Array;
   readonly evidence: ReplyEvidence;
+  /** Every replica whose reply vouched for the result, in arrival order (the evidence holds the checked subset). */
+  readonly voters: readonly number[];
 }
 
 export type ReplyRejection = 'wrong-request' | 'not-a-replica' | 'bad-signature' | 'duplicate' | 'unexpected-digest';
@@ -93,13 +104,18 @@ export class ReplyVoter {
    * needs it); without one, replies are grouped by their result bytes and the digest is
    * computed once, for the outcome (a SHA-256 and a hex key per reply were a visible share of
    * the benchmark client's CPU). With digest replies every entry has its digest, and its
-   * result only once the replier's full reply arrived.
+   * result only once the replier's full reply arrived. `voters` are the replicas that
+   * vouched for it; `signatures` holds the checked signatures among them (at most
+   * `signaturesNeeded`).
    */
-  private readonly results: { result: Uint8Array | null; digest: Uint8Array | null; signatures: { replicaId: number; signature: Uint8Array; proof: MerkleProof }[] }[] = [];
+  private readonly results: { result: Uint8Array | null; digest: Uint8Array | null; voters: number[]; signatures: { replicaId: number; signature: Uint8Array; proof: MerkleProof }[] }[] = [];
 
   /**
    * @param replier the replica asked for the full result (digest replies); the others
    *   must send digests. Undefined: every replica sends the full result.
+   * @param signaturesNeeded checked signatures the evidence must carry (f+1), at most
+   *   `threshold`; default `threshold` (every vote checked). Ignored without a verifier.
+   * @throws RangeError if `signaturesNeeded` is not an integer in [1, threshold].
    */
   constructor(
     private readonly request: { clientId: number; session: number; seq: number; ordered: boolean },
@@ -109,7 +125,12 @@ export class ReplyVoter {
     private readonly hash: Hasher,
     private readonly verified: VerifiedRoots = new VerifiedRoots(),
     private readonly replier?: number,
-  ) {}
+    private readonly signaturesNeeded: number = threshold,
+  ) {
+    if (!Number.isInteger(signaturesNeeded) || signaturesNeeded < 1 || signaturesNeeded > threshold) {
+      throw new RangeError(`signaturesNeeded must be an integer in [1, ${threshold}], got ${signaturesNeeded}`);
+    }
+  }
 
   /** Number of distinct replicas that replied. */
   get replies(): number {
@@ -124,7 +145,7 @@ export class ReplyVoter {
   get undecidable(): boolean {
     const waiting = this.replicas.size - this.voted.size;
     for (const v of this.results) {
-      if (v.signatures.length + waiting < this.threshold) continue;
+      if (v.voters.length + waiting < this.threshold) continue;
       if (v.result !== null || this.replier === undefined || !this.voted.has(this.replier)) return false;
     }
     return waiting < this.threshold;
@@ -144,19 +165,7 @@ export class ReplyVoter {
     // the full result, and without a replier nobody may send a digest. (A full reply from
     // another replica is accepted: it costs its sender, not the vote.)
     if (digestOnly && (this.replier === undefined || reply.replicaId === this.replier)) return 'unexpected-digest';
-    let digest: Uint8Array | null = digestOnly ? reply.result : this.replier !== undefined ? this.hash(reply.result) : null;
-    // Without a verifier, replies are trusted as far as their TLS channel authenticates them.
-    if (this.verifier) {
-      digest ??= this.hash(reply.result);
-      const leaf = merkleLeaf(this.hash, replySigningMessage(reply.replicaId, q.clientId, q.session, q.seq, q.ordered, digest));
-      const root = merkleRootOf(this.hash, leaf, reply.proof);
-      if (root.length === 0) return 'bad-signature';
-      if (!this.verified.has(reply.replicaId, root)) {
-        if (!this.verifier.verify(reply.replicaId, replyRootSigningMessage(reply.replicaId, root), reply.signature)) return 'bad-signature';
-        this.verified.add(reply.replicaId, root);
-      }
-    }
-    this.voted.add(reply.replicaId);
+    let digest: Uint8Array | null = digestOnly ? reply.result : this.replier !== undefined || this.verifier ? this.hash(reply.result) : null;
     // Equal digests <=> equal results (SHA-256), so matching on the bytes is the same vote.
     let entry: (typeof this.results)[number] | undefined;
     for (const e of this.results) {
@@ -165,13 +174,28 @@ export class ReplyVoter {
         break;
       }
     }
-    if (!entry) this.results.push((entry = { result: digestOnly ? null : reply.result, digest, signatures: [] }));
+    // Without a verifier, replies are trusted as far as their TLS channel authenticates them;
+    // with one, a signature is checked only while the evidence still needs it (module comment).
+    const checked = this.verifier !== null && (entry === undefined || entry.signatures.length < this.signaturesNeeded);
+    if (checked) {
+      const leaf = merkleLeaf(this.hash, replySigningMessage(reply.replicaId, q.clientId, q.session, q.seq, q.ordered, digest!));
+      const root = merkleRootOf(this.hash, leaf, reply.proof);
+      if (root.length === 0) return 'bad-signature';
+      if (!this.verified.has(reply.replicaId, root)) {
+        if (!this.verifier!.verify(reply.replicaId, replyRootSigningMessage(reply.replicaId, root), reply.signature)) return 'bad-signature';
+        this.verified.add(reply.replicaId, root);
+      }
+    }
+    this.voted.add(reply.replicaId);
+    if (!entry) this.results.push((entry = { result: digestOnly ? null : reply.result, digest, voters: [], signatures: [] }));
     else if (!digestOnly) entry.result ??= reply.result;
-    entry.signatures.push({ replicaId: reply.replicaId, signature: reply.signature, proof: reply.proof });
-    if (entry.signatures.length < this.threshold || entry.result === null) return null;
+    entry.voters.push(reply.replicaId);
+    if (checked || this.verifier === null) entry.signatures.push({ replicaId: reply.replicaId, signature: reply.signature, proof: reply.proof });
+    if (entry.voters.length < this.threshold || entry.result === null) return null;
     const signatures = entry.signatures.slice().sort(byReplicaId);
     return {
       result: entry.result,
+      voters: entry.voters.slice(),
       evidence: withLazyDigest({ clientId: q.clientId, session: q.session, seq: q.seq, ordered: q.ordered, signatures }, entry.result, this.hash, entry.digest),
     };
   }

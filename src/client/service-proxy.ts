@@ -236,7 +236,8 @@ export class ServiceProxy {
     });
     return new Promise<VoteOutcome>((resolve, reject) => {
       const p: Pending = {
-        voter: new ReplyVoter({ clientId: this.clientId, session: this.session, seq, ordered }, this.members, threshold, this.verifyReplies ? this.replyVerifier : null, this.deps.hash, this.verifiedRoots, replier),
+        // Evidence needs f+1 checked signatures (one correct replica); a read's further votes count by their channel (ReplyVoter).
+        voter: new ReplyVoter({ clientId: this.clientId, session: this.session, seq, ordered }, this.members, threshold, this.verifyReplies ? this.replyVerifier : null, this.deps.hash, this.verifiedRoots, replier, Math.min(threshold, correctWitnesses(this.view))),
         bytes,
         replied: new Set(),
         resolve,
@@ -330,6 +331,7 @@ function detached(o: VoteOutcome, hash: Hasher): VoteOutcome {
   const result = o.result.slice();
   return {
     result,
+    voters: o.voters,
     evidence: withLazyDigest({
       clientId: e.clientId,
       session: e.session,

@@ -60,7 +60,8 @@ describe('digest replies', () => {
     const outcome = v.add(replyFrom(2, 2, page)) as VoteOutcome;
     assert.equal(hex(outcome.result), hex(page));
     assert.equal(hex(outcome.evidence.resultDigest), hex(sha256(page)));
-    assert.deepEqual(outcome.evidence.signatures.map((s) => s.replicaId), [0, 1, 2, 3], 'the replier vouches too');
+    assert.deepEqual(outcome.voters, [0, 1, 3, 2], 'the replier vouches too');
+    assert.deepEqual(outcome.evidence.signatures.map((s) => s.replicaId), [0, 1, 3], 'the evidence holds the signatures checked (three by default)');
 
     const w = voter(2);
     assert.equal(w.add(replyFrom(2, 2, page)), null);
@@ -82,6 +83,31 @@ describe('digest replies', () => {
     assert.equal(voter(undefined).add(replyFrom(1, 2, page)), 'unexpected-digest');
     const forged = replyFrom(1, 2, page);
     assert.equal(voter(2).add({ ...forged, result: sha256(enc.encode('other')) }), 'bad-signature');
+  });
+
+  it('with f+1 signatures needed, checks only those and counts the quorum\'s others by their channel', () => {
+    let checks = 0;
+    const counting = { verify: (id: number, m: Uint8Array, sig: Uint8Array) => (checks++, verifier.verify(id, m, sig)) };
+    const lazy = () => new ReplyVoter({ clientId: 7, session: 1, seq: 5, ordered: false }, new Set([0, 1, 2, 3]), 3, counting, sha256, undefined, 2, 2);
+    const unsigned = (r: Reply): Reply => ({ ...r, signature: new Uint8Array(64) });
+
+    const v = lazy();
+    assert.equal(v.add(replyFrom(2, 2, page)), null);
+    assert.equal(v.add(replyFrom(0, 2, page)), null);
+    const outcome = v.add(unsigned(replyFrom(3, 2, page))) as VoteOutcome;
+    assert.equal(hex(outcome.result), hex(page), 'the third vote counts by its channel; its bad signature is never looked at');
+    assert.equal(checks, 2);
+    assert.deepEqual(outcome.voters, [2, 0, 3]);
+    assert.deepEqual(outcome.evidence.signatures.map((s) => s.replicaId), [0, 2], 'the evidence holds the f+1 checked signatures only');
+
+    const w = lazy();
+    assert.equal(w.add(replyFrom(2, 2, page)), null);
+    assert.equal(w.add(unsigned(replyFrom(0, 2, page))), 'bad-signature', 'a signature the evidence still needs is checked');
+    assert.equal(w.add(replyFrom(1, 2, page)), null);
+    assert.equal(w.replies, 2, 'the refused reply is not a vote');
+    assert.ok((w.add(replyFrom(3, 2, page)) as VoteOutcome).result);
+
+    assert.throws(() => new ReplyVoter({ clientId: 7, session: 1, seq: 5, ordered: false }, new Set([0, 1, 2, 3]), 3, verifier, sha256, undefined, 2, 4), /signaturesNeeded must be an integer in \[1, 3\], got 4/);
   });
 
   it('replicas send the full result only to the replier\'s request, the digest otherwise', () => {

@@ -115,15 +115,38 @@ describe('client reply handling', () => {
     }
     assert.throws(() => proxyWith(9), /colocatedReplica 9 is not a member/);
   });
+
+  it('a proxy checks f+1 signatures of a read\'s quorum and counts the rest by their channel', async () => {
+    // n = 4, f = 1: a read needs 3 matching replies, its evidence 2 checked signatures.
+    const checked: number[] = [];
+    const proxy = new ServiceProxy(
+      { clientId: 7, view: makeView([0, 1, 2, 3], 1), session: 42 },
+      { transport: { send: () => {} }, verifier: { verify: (id) => (checked.push(id), id !== 2) }, hash: sha256 },
+    );
+    const read = proxy.invokeUnordered(new Uint8Array([2]));
+    try {
+      for (const id of [0, 1, 2]) proxy.onReplyBytes(id, encodeMessage({ ...reply(id, 1, [9]), ordered: false }));
+      const outcome = await read;
+      assert.deepEqual(checked, [0, 1], 'replica 2\'s (bad) signature is not needed, so not checked');
+      assert.deepEqual(outcome.voters, [0, 1, 2]);
+      assert.deepEqual(outcome.evidence.signatures.map((s) => s.replicaId), [0, 1]);
+      assert.equal(proxy.rejectedReplies.size, 0);
+    } finally {
+      proxy.close();
+      await read.catch(() => {});
+    }
+  });
 });
 
 describe('the gateway backend over a ServiceProxy', () => {
   it('marks a result its colocated replica vouched for, and only that', () => {
     const sig = (replicaId: number) => ({ replicaId, signature: new Uint8Array(64), proof: { index: 0, leafCount: 1, siblings: [] } });
-    const outcome = (ids: number[]) => ({ result: new Uint8Array([1]), evidence: { clientId: 7, session: 1, seq: 1, ordered: true, resultDigest: new Uint8Array(32), signatures: ids.map(sig) } });
+    // `voters` may name more replicas than the evidence signs for (a read's later votes count by their channel).
+    const outcome = (ids: number[], voters = ids) => ({ result: new Uint8Array([1]), voters, evidence: { clientId: 7, session: 1, seq: 1, ordered: true, resultDigest: new Uint8Array(32), signatures: ids.map(sig) } });
     assert.equal(toVotedReply(outcome([0, 2]), 2).fromColocatedReplica, true);
     assert.equal(toVotedReply(outcome([0, 1]), 2).fromColocatedReplica, undefined);
-    assert.equal(toVotedReply(outcome([0, 2])).fromColocatedReplica, undefined);
+    assert.equal(toVotedReply(outcome([0, 1], [0, 1, 2]), 2).fromColocatedReplica, true, 'a voter outside the evidence still vouched');
+    assert.equal(toVotedReply(outcome([0, 2], [0, 2])).fromColocatedReplica, undefined);
     assert.deepEqual(toVotedReply(outcome([0, 2]), 2).evidence.replicas.map((r) => r.replicaId), [0, 2]);
   });
 });
