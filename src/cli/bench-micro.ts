@@ -14,6 +14,7 @@ import { PresignedSigner } from './presigned-signer.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { connectProxy, type ConnectedProxy } from './proxy-transport.ts';
 import { clusterPids, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
+import { formatSpread, medianCpu, medianLatency, repeatRuns, spreadOf } from './bench-runs.ts';
 
 export interface MicroOptions {
   replicas: number;
@@ -46,6 +47,8 @@ export interface MicroOptions {
   window: number;
   basePort: number;
   json?: boolean;
+  /** Run the benchmark this many times and report each run and the medians (bench-runs.ts); default 1. */
+  runs?: number;
 }
 
 export interface MicroResult {
@@ -167,7 +170,30 @@ export function formatMicro(r: MicroResult): string {
   ].join('\n');
 }
 
+/**
+ * The runs' medians as one result (see bench-runs.ts): throughput, each latency percentile
+ * and each process's CPU are medians, failures are summed.
+ * @throws RangeError if `runs` is empty.
+ */
+export function medianMicro(runs: readonly MicroResult[]): MicroResult {
+  if (runs.length === 0) throw new RangeError('medianMicro: no runs');
+  return {
+    ...runs[0]!,
+    throughputOpsPerS: spreadOf(runs.map((r) => r.throughputOpsPerS)).median,
+    latencyUs: medianLatency(runs.map((r) => r.latencyUs)),
+    failures: runs.reduce((sum, r) => sum + r.failures, 0),
+    cpuPercent: medianCpu(runs.map((r) => r.cpuPercent)),
+  };
+}
+
 export async function benchMicro(o: MicroOptions): Promise<void> {
-  const r = await runMicro(o);
-  console.log(o.json ? JSON.stringify(r) : formatMicro(r));
+  const k = o.runs ?? 1;
+  const runs = await repeatRuns(k, () => runMicro(o), (r, i) => {
+    if (k > 1 && !o.json) console.log(`run ${i + 1} of ${k}: ${r.throughputOpsPerS} ops/s, p50 ${r.latencyUs.p50} us, p99 ${r.latencyUs.p99} us, failures ${r.failures}`);
+  });
+  if (k === 1) return console.log(o.json ? JSON.stringify(runs[0]) : formatMicro(runs[0]!));
+  const median = medianMicro(runs);
+  if (o.json) return console.log(JSON.stringify({ ...median, runs }));
+  console.log(`median of ${k} runs (each figure on its own):\n${formatMicro(median)}`);
+  console.log(`spread: throughput ${formatSpread(spreadOf(runs.map((r) => r.throughputOpsPerS)), ' ops/s')}, p50 ${formatSpread(spreadOf(runs.map((r) => r.latencyUs.p50)), ' us')}`);
 }

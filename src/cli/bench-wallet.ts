@@ -29,6 +29,7 @@ import { startLocalCluster } from './local-cluster.ts';
 import { replicaVerifier } from './proxy-transport.ts';
 import { WalletHttp } from './wallet-http.ts';
 import { clusterPids, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
+import { formatSpread, medianCpu, medianLatency, repeatRuns, spreadOf } from './bench-runs.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 import { Prng } from '../sim/prng.ts';
 
@@ -47,6 +48,8 @@ export interface WalletBenchOptions {
   /** Ask for the signed result bytes in every answer instead of compact evidence (the default). */
   fullEvidence?: boolean;
   json?: boolean;
+  /** Run the benchmark this many times and report each run and the medians (bench-runs.ts); default 1. */
+  runs?: number;
 }
 
 type OpKind = 'transfer' | 'balance' | 'deposit-checking' | 'transact-savings' | 'amalgamate' | 'write-check' | 'send-payment' | 'ledger-page';
@@ -262,7 +265,48 @@ export function formatWalletBench(r: WalletBenchResult): string {
   return lines.join('\n');
 }
 
+/**
+ * The runs' medians as one result (see bench-runs.ts): throughput, each operation's latency
+ * percentiles (the client's and the BFT share) and each process's CPU are medians; counts
+ * and failures are summed. An operation kind missing from a run counts only where it ran.
+ * @throws RangeError if `runs` is empty.
+ */
+export function medianWalletBench(runs: readonly WalletBenchResult[]): WalletBenchResult {
+  if (runs.length === 0) throw new RangeError('medianWalletBench: no runs');
+  const kinds = [...new Set(runs.flatMap((r) => Object.keys(r.perOperation)))];
+  const perOperation = Object.fromEntries(kinds.map((kind) => {
+    const ran = runs.map((r) => r.perOperation[kind]).filter((v) => v !== undefined);
+    const bft = ran.map((v) => v.bftLatencyUs).filter((v) => v !== undefined);
+    return [kind, {
+      count: ran.reduce((sum, v) => sum + v.count, 0),
+      latencyUs: medianLatency(ran.map((v) => v.latencyUs)),
+      ...(bft.length > 0 ? { bftLatencyUs: medianLatency(bft) } : {}),
+    }];
+  }));
+  return {
+    ...runs[0]!,
+    throughputOpsPerS: spreadOf(runs.map((r) => r.throughputOpsPerS)).median,
+    failures: runs.reduce((sum, r) => sum + r.failures, 0),
+    perOperation,
+    cpuPercent: medianCpu(runs.map((r) => r.cpuPercent)),
+  };
+}
+
 export async function benchWallet(o: WalletBenchOptions): Promise<void> {
-  const r = await runWalletBench(o);
-  console.log(o.json ? JSON.stringify(r) : formatWalletBench(r));
+  const k = o.runs ?? 1;
+  const runs = await repeatRuns(k, () => runWalletBench(o), (r, i) => {
+    if (k > 1 && !o.json) {
+      const ops = Object.entries(r.perOperation).map(([kind, v]) => `${kind} p50 ${v.latencyUs.p50} us`).join(', ');
+      console.log(`run ${i + 1} of ${k}: ${r.throughputOpsPerS} ops/s, ${ops}, failures ${r.failures}`);
+    }
+  });
+  if (k === 1) return console.log(o.json ? JSON.stringify(runs[0]) : formatWalletBench(runs[0]!));
+  const median = medianWalletBench(runs);
+  if (o.json) return console.log(JSON.stringify({ ...median, runs }));
+  console.log(`median of ${k} runs (each figure on its own):\n${formatWalletBench(median)}`);
+  const spreads = Object.keys(median.perOperation).map((kind) => {
+    const p50s = runs.flatMap((r) => (r.perOperation[kind] ? [r.perOperation[kind].latencyUs.p50] : []));
+    return `${kind} p50 ${formatSpread(spreadOf(p50s), ' us')}`;
+  });
+  console.log(`spread: throughput ${formatSpread(spreadOf(runs.map((r) => r.throughputOpsPerS)), ' ops/s')}, ${spreads.join(', ')}`);
 }

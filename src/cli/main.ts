@@ -125,6 +125,7 @@ bench
   .option('--presign', 'with --signed-requests: sign the expected requests before the warm-up, as clients on other machines would')
   .option('--encrypted-store', "encrypt the replicas' in-memory log (AES-256-GCM) as durable stores are")
   .option('--base-port <port>', 'first replica port', int('port'), 15000)
+  .option('--runs <k>', 'run k times; report each run and the medians (with --json: the medians, and each run under "runs")', int('runs'), 1)
   .option('--json', 'one JSON object on stdout')
   .action(async (o) => (await import('./bench-micro.ts')).benchMicro(o));
 
@@ -154,6 +155,7 @@ bench
   .option('--verify', 'check every answer\'s f+1 signatures in the client, like the CLI')
   .option('--full-evidence', 'ask for the signed result bytes in every answer (default: compact evidence, Prefer: evidence=compact)')
   .option('--base-port <port>', 'first replica port', int('port'), 16000)
+  .option('--runs <k>', 'run k times; report each run and the medians (with --json: the medians, and each run under "runs")', int('runs'), 1)
   .option('--json', 'one JSON object on stdout')
   .action(async (o) => (await import('./bench-wallet.ts')).benchWallet(o));
 
