@@ -14,7 +14,7 @@ import { PresignedSigner } from './presigned-signer.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { connectProxy, type ConnectedProxy } from './proxy-transport.ts';
 import { clusterPids, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
-import { formatSpread, medianCpu, medianLatency, repeatRuns, spreadOf } from './bench-runs.ts';
+import { benchRuns, formatSpread, medianCpu, medianLatency, spreadOf } from './bench-runs.ts';
 
 export interface MicroOptions {
   replicas: number;
@@ -187,13 +187,13 @@ export function medianMicro(runs: readonly MicroResult[]): MicroResult {
 }
 
 export async function benchMicro(o: MicroOptions): Promise<void> {
-  const k = o.runs ?? 1;
-  const runs = await repeatRuns(k, () => runMicro(o), (r, i) => {
-    if (k > 1 && !o.json) console.log(`run ${i + 1} of ${k}: ${r.throughputOpsPerS} ops/s, p50 ${r.latencyUs.p50} us, p99 ${r.latencyUs.p99} us, failures ${r.failures}`);
+  await benchRuns(o, () => runMicro(o), {
+    format: formatMicro,
+    median: medianMicro,
+    runLine: (r) => `${r.throughputOpsPerS} ops/s, p50 ${r.latencyUs.p50} us, p99 ${r.latencyUs.p99} us, failures ${r.failures}`,
+    spreads: (runs) => [
+      `throughput ${formatSpread(spreadOf(runs.map((r) => r.throughputOpsPerS)), ' ops/s')}`,
+      `p50 ${formatSpread(spreadOf(runs.map((r) => r.latencyUs.p50)), ' us')}`,
+    ],
   });
-  if (k === 1) return console.log(o.json ? JSON.stringify(runs[0]) : formatMicro(runs[0]!));
-  const median = medianMicro(runs);
-  if (o.json) return console.log(JSON.stringify({ ...median, runs }));
-  console.log(`median of ${k} runs (each figure on its own):\n${formatMicro(median)}`);
-  console.log(`spread: throughput ${formatSpread(spreadOf(runs.map((r) => r.throughputOpsPerS)), ' ops/s')}, p50 ${formatSpread(spreadOf(runs.map((r) => r.latencyUs.p50)), ' us')}`);
 }

@@ -66,7 +66,37 @@ export async function repeatRuns<R>(runs: number, once: () => Promise<R>, onRun:
   return results;
 }
 
-/** "median 1 234 (1 100–1 400)" for a summary line. */
+/** "median 1234 us (1100–1400 us)" for a summary line. */
 export function formatSpread(s: Spread, unit = ''): string {
   return `median ${s.median}${unit} (${s.min}–${s.max}${unit})`;
+}
+
+/** How one benchmark's results are printed and combined (see `benchRuns`). */
+export interface RunsReport<R> {
+  /** The full text of one result (also used for the medians). */
+  format(result: R): string;
+  /** The runs' medians as one result. */
+  median(runs: readonly R[]): R;
+  /** One line summing up a run, printed as it ends. */
+  runLine(result: R): string;
+  /** The spreads worth a line at the end, as "figure median … (min–max …)" parts. */
+  spreads(runs: readonly R[]): string[];
+}
+
+/**
+ * Runs a benchmark `o.runs` times (default 1) and prints it: one run as before (its text,
+ * or its JSON object); several as a line per run, then the medians in the same format and
+ * a spread line, or with `o.json` one object of the medians with every run under `runs`.
+ * @throws RangeError if `o.runs` is not a positive integer; whatever a run throws.
+ */
+export async function benchRuns<R extends object>(o: { runs?: number; json?: boolean }, once: () => Promise<R>, report: RunsReport<R>): Promise<void> {
+  const k = o.runs ?? 1;
+  const runs = await repeatRuns(k, once, (r, i) => {
+    if (k > 1 && !o.json) console.log(`run ${i + 1} of ${k}: ${report.runLine(r)}`);
+  });
+  if (k === 1) return console.log(o.json ? JSON.stringify(runs[0]) : report.format(runs[0]!));
+  const median = report.median(runs);
+  if (o.json) return console.log(JSON.stringify({ ...median, runs }));
+  console.log(`median of ${k} runs (each figure on its own):\n${report.format(median)}`);
+  console.log(`spread: ${report.spreads(runs).join(', ')}`);
 }

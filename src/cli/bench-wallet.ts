@@ -29,7 +29,7 @@ import { startLocalCluster } from './local-cluster.ts';
 import { replicaVerifier } from './proxy-transport.ts';
 import { WalletHttp } from './wallet-http.ts';
 import { clusterPids, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
-import { formatSpread, medianCpu, medianLatency, repeatRuns, spreadOf } from './bench-runs.ts';
+import { benchRuns, formatSpread, medianCpu, medianLatency, spreadOf } from './bench-runs.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 import { Prng } from '../sim/prng.ts';
 
@@ -293,20 +293,16 @@ export function medianWalletBench(runs: readonly WalletBenchResult[]): WalletBen
 }
 
 export async function benchWallet(o: WalletBenchOptions): Promise<void> {
-  const k = o.runs ?? 1;
-  const runs = await repeatRuns(k, () => runWalletBench(o), (r, i) => {
-    if (k > 1 && !o.json) {
-      const ops = Object.entries(r.perOperation).map(([kind, v]) => `${kind} p50 ${v.latencyUs.p50} us`).join(', ');
-      console.log(`run ${i + 1} of ${k}: ${r.throughputOpsPerS} ops/s, ${ops}, failures ${r.failures}`);
-    }
+  await benchRuns(o, () => runWalletBench(o), {
+    format: formatWalletBench,
+    median: medianWalletBench,
+    runLine: (r) => [`${r.throughputOpsPerS} ops/s`, ...Object.entries(r.perOperation).map(([kind, v]) => `${kind} p50 ${v.latencyUs.p50} us`), `failures ${r.failures}`].join(', '),
+    spreads: (runs) => [
+      `throughput ${formatSpread(spreadOf(runs.map((r) => r.throughputOpsPerS)), ' ops/s')}`,
+      ...[...new Set(runs.flatMap((r) => Object.keys(r.perOperation)))].map((kind) => {
+        const p50s = runs.flatMap((r) => (r.perOperation[kind] ? [r.perOperation[kind].latencyUs.p50] : []));
+        return `${kind} p50 ${formatSpread(spreadOf(p50s), ' us')}`;
+      }),
+    ],
   });
-  if (k === 1) return console.log(o.json ? JSON.stringify(runs[0]) : formatWalletBench(runs[0]!));
-  const median = medianWalletBench(runs);
-  if (o.json) return console.log(JSON.stringify({ ...median, runs }));
-  console.log(`median of ${k} runs (each figure on its own):\n${formatWalletBench(median)}`);
-  const spreads = Object.keys(median.perOperation).map((kind) => {
-    const p50s = runs.flatMap((r) => (r.perOperation[kind] ? [r.perOperation[kind].latencyUs.p50] : []));
-    return `${kind} p50 ${formatSpread(spreadOf(p50s), ' us')}`;
-  });
-  console.log(`spread: throughput ${formatSpread(spreadOf(runs.map((r) => r.throughputOpsPerS)), ' ops/s')}, ${spreads.join(', ')}`);
 }
