@@ -165,7 +165,7 @@ export class ReplyVoter {
     // the full result, and without a replier nobody may send a digest. (A full reply from
     // another replica is accepted: it costs its sender, not the vote.)
     if (digestOnly && (this.replier === undefined || reply.replicaId === this.replier)) return 'unexpected-digest';
-    let digest: Uint8Array | null = digestOnly ? reply.result : this.replier !== undefined || this.verifier ? this.hash(reply.result) : null;
+    const digest: Uint8Array | null = digestOnly ? reply.result : this.replier !== undefined || this.verifier ? this.hash(reply.result) : null;
     // Equal digests <=> equal results (SHA-256), so matching on the bytes is the same vote.
     let entry: (typeof this.results)[number] | undefined;
     for (const e of this.results) {
@@ -176,13 +176,14 @@ export class ReplyVoter {
     }
     // Without a verifier, replies are trusted as far as their TLS channel authenticates them;
     // with one, a signature is checked only while the evidence still needs it (module comment).
-    const checked = this.verifier !== null && (entry === undefined || entry.signatures.length < this.signaturesNeeded);
+    const verifier = this.verifier;
+    const checked = verifier !== null && digest !== null && (entry === undefined || entry.signatures.length < this.signaturesNeeded);
     if (checked) {
-      const leaf = merkleLeaf(this.hash, replySigningMessage(reply.replicaId, q.clientId, q.session, q.seq, q.ordered, digest!));
+      const leaf = merkleLeaf(this.hash, replySigningMessage(reply.replicaId, q.clientId, q.session, q.seq, q.ordered, digest));
       const root = merkleRootOf(this.hash, leaf, reply.proof);
       if (root.length === 0) return 'bad-signature';
       if (!this.verified.has(reply.replicaId, root)) {
-        if (!this.verifier!.verify(reply.replicaId, replyRootSigningMessage(reply.replicaId, root), reply.signature)) return 'bad-signature';
+        if (!verifier.verify(reply.replicaId, replyRootSigningMessage(reply.replicaId, root), reply.signature)) return 'bad-signature';
         this.verified.add(reply.replicaId, root);
       }
     }
