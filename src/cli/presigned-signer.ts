@@ -5,7 +5,8 @@
  * this "if the report says so"; `bench micro --presign` says so in its output.
  */
 import type { Signer } from '../crypto/signature.ts';
-import { requestSigningMessage } from '../core/signing.ts';
+import { loneRequestSigningMessage } from '../core/signing.ts';
+import { sha256 } from '../crypto/ed25519.ts';
 import { toHex } from '../core/bytes.ts';
 
 export class PresignedSigner implements Signer {
@@ -17,11 +18,12 @@ export class PresignedSigner implements Signer {
 
   /**
    * Signs, now, the requests `clientId` will send as seq 1..`count` of `session` (ordered,
-   * with a payload whose SHA-256 is `payloadDigest`).
+   * with a payload whose SHA-256 is `payloadDigest`), each as sent alone. A turn in which
+   * the proxy sends several requests signs their tree's root instead (lever 42), inline.
    */
   presign(clientId: number, session: number, count: number, payloadDigest: Uint8Array): void {
     for (let seq = 1; seq <= count; seq++) {
-      const message = requestSigningMessage(clientId, session, seq, true, payloadDigest);
+      const message = loneRequestSigningMessage(sha256, clientId, session, seq, true, payloadDigest);
       this.signatures.set(toHex(message), this.signer.sign(message));
     }
   }

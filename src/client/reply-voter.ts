@@ -16,10 +16,12 @@
  * Pure: no I/O, no clock.
  */
 import type { Hasher, Verifier } from '../crypto/signature.ts';
-import { bytesEqual, toHex } from '../core/bytes.ts';
+import { bytesEqual } from '../core/bytes.ts';
 import type { Reply } from '../core/messages.ts';
 import { replyRootSigningMessage, replySigningMessage } from '../core/signing.ts';
-import { merkleLeaf, merkleRootOf, type MerkleProof } from '../core/merkle.ts';
+import { VerifiedRoots, merkleLeaf, merkleRootOf, type MerkleProof } from '../core/merkle.ts';
+
+export { VerifiedRoots };
 
 /** Evidence a third party can check: which replicas signed this result (each over its batch's reply-tree root). */
 export interface ReplyEvidence {
@@ -31,21 +33,6 @@ export interface ReplyEvidence {
   readonly signatures: readonly { readonly replicaId: number; readonly signature: Uint8Array; readonly proof: MerkleProof }[];
 }
 
-/**
- * Reply-tree roots already verified, per replica: every reply of a batch shares its
- * root, so a client verifies one signature per replica per batch. Bounded.
- */
-export class VerifiedRoots {
-  private readonly roots = new Set<string>();
-  constructor(private readonly max = 8192) {}
-  has(replicaId: number, root: Uint8Array): boolean {
-    return this.roots.has(`${replicaId}:${toHex(root)}`);
-  }
-  add(replicaId: number, root: Uint8Array): void {
-    if (this.roots.size >= this.max) this.roots.delete(this.roots.values().next().value as string);
-    this.roots.add(`${replicaId}:${toHex(root)}`);
-  }
-}
 
 /**
  * `fields` completed with a `resultDigest` (SHA-256 of `result`) computed on first read
@@ -182,9 +169,9 @@ export class ReplyVoter {
       const leaf = merkleLeaf(this.hash, replySigningMessage(reply.replicaId, q.clientId, q.session, q.seq, q.ordered, digest));
       const root = merkleRootOf(this.hash, leaf, reply.proof);
       if (root.length === 0) return 'bad-signature';
-      if (!this.verified.has(reply.replicaId, root)) {
+      if (!this.verified.has(reply.replicaId, root, reply.signature)) {
         if (!verifier.verify(reply.replicaId, replyRootSigningMessage(reply.replicaId, root), reply.signature)) return 'bad-signature';
-        this.verified.add(reply.replicaId, root);
+        this.verified.add(reply.replicaId, root, reply.signature);
       }
     }
     this.voted.add(reply.replicaId);

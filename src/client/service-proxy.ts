@@ -14,9 +14,10 @@
  * and promoted. A deadline or retransmission therefore fires up to one sweep late.
  */
 import type { Hasher, Signer, Verifier } from '../crypto/signature.ts';
-import { requestSigningMessage } from '../core/signing.ts';
+import { requestRootSigningMessage, requestSigningMessage } from '../core/signing.ts';
+import { merkleLeaf, merkleTree } from '../core/merkle.ts';
 import { decodeMessage, encodeMessage, peekReply } from '../core/codec.ts';
-import { MessageType, type Reply } from '../core/messages.ts';
+import { MessageType, type Reply, type Request } from '../core/messages.ts';
 import { byzantineQuorum, correctWitnesses, type View } from '../core/view.ts';
 import { BftError } from './errors.ts';
 import { ReplyVoter, VerifiedRoots, knownDigest, withLazyDigest, type VoteOutcome } from './reply-voter.ts';
@@ -29,6 +30,8 @@ export interface ProxyTransport {
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** Runs `fn` once the current turn of the event loop is done (default: setImmediate; timers without it: setTimeout 0). */
+  defer?(fn: () => void): void;
 }
 
 export interface ServiceProxyOptions {
@@ -79,7 +82,8 @@ export interface ServiceProxyDependencies {
 
 interface Pending {
   readonly voter: ReplyVoter;
-  readonly bytes: Uint8Array;
+  /** The encoded request; null while it waits for its turn's signature (`signTurn`). */
+  bytes: Uint8Array | null;
   readonly replied: Set<number>;
   resolve: ((o: VoteOutcome) => void) | null;
   reject: ((e: Error) => void) | null;
@@ -116,6 +120,13 @@ export class ServiceProxy {
   /** The pending sweep timer, or null while nothing is in flight. */
   private sweepTimer: unknown = null;
   private readonly verifiedRoots = new VerifiedRoots();
+  private readonly defer: (fn: () => void) => void;
+  /**
+   * Ordered requests waiting for their turn's signature (lever 42): all that `invoke` sends
+   * in one turn of the event loop are signed together, one signature over the root of a
+   * Merkle tree of their `requestSigningMessage`s, each sent with its path.
+   */
+  private turn: { readonly p: Pending; readonly seq: number; readonly request: Request }[] = [];
   /** Replies dropped, by reason (for diagnostics). */
   readonly rejectedReplies = new Map<string, number>();
 
@@ -127,7 +138,9 @@ export class ServiceProxy {
     this.session = options.session ?? Date.now();
     this.view = options.view;
     this.members = new Set(options.view.members);
-    this.timers = deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+    this.timers = deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), defer: (fn) => setImmediate(fn) };
+    const timers = this.timers;
+    this.defer = timers.defer ? (fn) => timers.defer!(fn) : (fn) => timers.setTimeout(fn, 0);
     this.invokeTimeoutMs = options.invokeTimeoutMs ?? 10_000;
     this.retransmitMs = options.retransmitMs ?? 1000;
     this.unorderedTimeoutMs = options.unorderedTimeoutMs ?? 1000;
@@ -225,15 +238,15 @@ export class ServiceProxy {
   private invoke(table: Map<number, Pending>, seq: number, ordered: boolean, payload: Uint8Array, threshold: number, timeoutMs: number): Promise<VoteOutcome> {
     // Only ordered requests are signed: a replica authenticates an unordered read by this
     // client's channel (see Replica.onClientBytes), and a read that falls back to ordering is
-    // sent again as a new ordered request, signed then.
+    // sent again as a new ordered request, signed then. Signed requests leave at the end of
+    // the turn, signed together (`signTurn`).
     const signer = ordered ? this.options.requestSigner : undefined;
-    const signature = signer?.sign(requestSigningMessage(this.clientId, this.session, seq, ordered, this.deps.hash(payload)));
     const replier = ordered ? undefined : this.options.unorderedReplier;
-    const bytes = encodeMessage({
+    const request: Request = {
       type: MessageType.REQUEST, clientId: this.clientId, session: this.session, seq, ordered, payload,
-      ...(signature ? { signature } : {}),
       ...(replier !== undefined ? { replier } : {}),
-    });
+    };
+    const bytes = signer ? null : encodeMessage(request);
     return new Promise<VoteOutcome>((resolve, reject) => {
       const p: Pending = {
         // Evidence needs f+1 checked signatures (one correct replica); a read's further votes count by their channel (ReplyVoter).
@@ -247,7 +260,10 @@ export class ServiceProxy {
         timeoutMs,
       };
       table.set(seq, p);
-      this.sendTo(p, this.view.members);
+      if (signer) {
+        this.turn.push({ p, seq, request });
+        if (this.turn.length === 1) this.defer(() => this.signTurn(signer));
+      } else this.sendTo(p, this.view.members);
       if (this.sweepTimer === null) this.scheduleSweep();
     });
   }
@@ -283,7 +299,28 @@ export class ServiceProxy {
   }
 
   private sendTo(p: Pending, replicas: readonly number[]): void {
-    for (const id of replicas) if (!p.replied.has(id)) this.deps.transport.send(id, p.bytes);
+    const bytes = p.bytes;
+    if (bytes === null) return; // still waiting for its turn's signature
+    for (const id of replicas) if (!p.replied.has(id)) this.deps.transport.send(id, bytes);
+  }
+
+  /**
+   * Signs the ordered requests `invoke` queued in this turn with one signature, over the
+   * root of the Merkle tree of their `requestSigningMessage`s, and sends each with its path
+   * (lever 42). Requests answered or abandoned meanwhile (close) are left out.
+   */
+  private signTurn(signer: Signer): void {
+    const turn = this.turn.filter((t) => this.ordered.get(t.seq) === t.p);
+    this.turn = [];
+    if (turn.length === 0) return;
+    const hash = this.deps.hash;
+    const leaves = turn.map(({ request: r }) => merkleLeaf(hash, requestSigningMessage(r.clientId, r.session, r.seq, r.ordered, hash(r.payload))));
+    const { root, proofs } = merkleTree(hash, leaves);
+    const signature = signer.sign(requestRootSigningMessage(this.clientId, root));
+    turn.forEach((t, i) => {
+      t.p.bytes = encodeMessage({ ...t.request, signature, proof: proofs[i]! });
+      this.sendTo(t.p, this.view.members);
+    });
   }
 
   private onDeadline(table: Map<number, Pending>, seq: number, p: Pending, ordered: boolean): void {

@@ -68,16 +68,28 @@ export type DecodeResult<T> = { ok: true; message: T } | { ok: false; reason: st
  * Request flags: bit 0 ordered, bit 1 signed (a 64-byte signature follows the payload),
  * bit 2 a replier (u32, unordered requests only) follows.
  */
+/**
+ * Flags: bit 0 ordered, bit 1 signed, bit 2 names a replier, bit 3 carries a Merkle proof
+ * (signed requests sent with others in one turn; a one-leaf proof is never written).
+ */
 function writeRequestBody(w: ByteWriter, r: Request): void {
   const replier = r.replier !== undefined;
-  w.u32(r.clientId).u53(r.session).u53(r.seq).u8((r.ordered ? 1 : 0) | (r.signature ? 2 : 0) | (replier ? 4 : 0)).bytes(r.payload);
+  const proof = r.signature && r.proof && r.proof.leafCount > 1 ? r.proof : null;
+  w.u32(r.clientId).u53(r.session).u53(r.seq).u8((r.ordered ? 1 : 0) | (r.signature ? 2 : 0) | (replier ? 4 : 0) | (proof ? 8 : 0)).bytes(r.payload);
   if (r.signature) w.raw(r.signature);
+  if (proof) writeProof(w, proof);
   if (replier) w.u32(r.replier!);
+}
+
+function writeProof(w: ByteWriter, p: MerkleProof): void {
+  w.u32(p.index).u32(p.leafCount).u8(p.siblings.length);
+  for (const s of p.siblings) w.raw(s);
 }
 
 /** Exact encoded size of `writeRequestBody(r)`, bytes. */
 function requestBodyBytes(r: Request): number {
-  return 25 + r.payload.length + (r.signature ? SIGNATURE_BYTES : 0) + (r.replier !== undefined ? 4 : 0);
+  const proof = r.signature && r.proof && r.proof.leafCount > 1 ? 9 + DIGEST_BYTES * r.proof.siblings.length : 0;
+  return 25 + r.payload.length + (r.signature ? SIGNATURE_BYTES : 0) + proof + (r.replier !== undefined ? 4 : 0);
 }
 
 function writeVotes(w: ByteWriter, votes: readonly SignedVote[]): void {
@@ -244,8 +256,7 @@ export function encodeMessage(m: Message): Uint8Array {
       const unsigned = isUnsignedReply(m);
       w.u8(m.type).u32(m.replicaId).u32(m.clientId).u53(m.session).u53(m.seq).u8((m.ordered ? 1 : 0) | (unsigned ? 2 : 0) | (m.resultIsDigest ? 4 : 0)).bytes(m.result);
       if (unsigned) break;
-      w.u32(m.proof.index).u32(m.proof.leafCount).u8(m.proof.siblings.length);
-      for (const s of m.proof.siblings) w.raw(s);
+      writeProof(w, m.proof);
       w.raw(m.signature);
       break;
     }
@@ -301,11 +312,18 @@ function readRequestBody(r: ByteReader, limits: CodecLimits): Request {
   const session = r.u53('session');
   const seq = r.u53('seq');
   const flags = r.u8('flags');
-  if (flags > 7) throw new DecodeError(`unknown request flags ${flags}`);
+  if (flags > 15) throw new DecodeError(`unknown request flags ${flags}`);
   if ((flags & 5) === 5) throw new DecodeError('an ordered request names a replier');
+  if ((flags & 10) === 8) throw new DecodeError('an unsigned request carries a Merkle proof');
   const payload = r.bytes(limits.payloadBytesMax, 'payload');
   const base = { type: MessageType.REQUEST, clientId, session, seq, ordered: (flags & 1) === 1, payload } as const;
-  const signed = flags & 2 ? { ...base, signature: r.raw(SIGNATURE_BYTES, 'request signature') } : base;
+  let signed: Request = flags & 2 ? { ...base, signature: r.raw(SIGNATURE_BYTES, 'request signature') } : base;
+  if (flags & 8) {
+    const proof = readProof(r);
+    // One encoding per request: a one-leaf tree is written without its proof.
+    if (proof.leafCount < 2) throw new DecodeError(`a request proof of ${proof.leafCount} leaves`);
+    signed = { ...signed, proof };
+  }
   return flags & 4 ? { ...signed, replier: r.u32('replier') } : signed;
 }
 

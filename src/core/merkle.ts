@@ -7,6 +7,7 @@
  * node at the end of a level is promoted unchanged. A one-leaf tree's root is its leaf.
  */
 import type { Hasher } from '../crypto/signature.ts';
+import { toHex } from './bytes.ts';
 
 export interface MerkleProof {
   /** Position of the leaf among the tree's leaves. */
@@ -77,4 +78,24 @@ export function merkleRootOf(hash: Hasher, leaf: Uint8Array, proof: MerkleProof)
     width = Math.ceil(width / 2);
   }
   return s === proof.siblings.length ? h : new Uint8Array(0);
+}
+
+/**
+ * Merkle roots whose signature was already verified, per signer: every reply of a batch
+ * (or request of a client's turn) shares its root, so a verifier checks one signature per
+ * signer per tree. An entry is the (signer, root, signature) triple: a message that
+ * carries a verified root with other signature bytes is checked again, so that what is
+ * passed on (evidence, a proposed request) never holds a signature nobody verified.
+ * Bounded: past `max` entries the oldest is forgotten (and checked again if it comes back).
+ */
+export class VerifiedRoots {
+  private readonly roots = new Set<string>();
+  constructor(private readonly max = 8192) {}
+  has(signer: number, root: Uint8Array, signature: Uint8Array): boolean {
+    return this.roots.has(`${signer}:${toHex(root)}:${toHex(signature)}`);
+  }
+  add(signer: number, root: Uint8Array, signature: Uint8Array): void {
+    if (this.roots.size >= this.max) this.roots.delete(this.roots.values().next().value as string);
+    this.roots.add(`${signer}:${toHex(root)}:${toHex(signature)}`);
+  }
 }

@@ -45,11 +45,14 @@ export interface Request {
   readonly ordered: boolean;
   readonly payload: Uint8Array;
   /**
-   * The client's Ed25519 signature over `requestSigningMessage(...)`, when the cluster
-   * requires signed requests: any replica can then check a request it did not receive
-   * from the client itself (e.g. inside a PROPOSE).
+   * The client's Ed25519 signature over `requestRootSigningMessage(clientId, root)`, where
+   * root is that of the Merkle tree over the requests the client sent in one turn (their
+   * `requestSigningMessage`s), when the cluster requires signed requests: any replica can
+   * then check a request it did not receive from the client itself (e.g. inside a PROPOSE).
    */
   readonly signature?: Uint8Array;
+  /** With `signature`: this request's path to the signed root. Absent: the request was the tree's only leaf. */
+  readonly proof?: MerkleProof;
   /**
    * Unordered requests only: the one replica asked for the full result; the others reply
    * with its SHA-256 digest (PBFT's digest replies, Castro & Liskov, TOCS 2002, §5.1.1).

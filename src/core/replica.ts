@@ -26,7 +26,8 @@ import type { ReplicaDependencies, ReplicaOptions } from './options.ts';
 import { emptyReady, mustPersistBeforeSpeaking, type CoreEvent, type DurableRecord, type Ready } from './ready.ts';
 import { Sessions } from './sessions.ts';
 import { encodeReplies, encodeUnorderedReply, type ReplySigning } from './replies.ts';
-import { requestSigningMessage } from './signing.ts';
+import { requestRootSigningMessage, requestSigningMessage } from './signing.ts';
+import { VerifiedRoots, merkleLeaf, merkleRootOf } from './merkle.ts';
 import { byzantineQuorum, correctWitnesses, isMember, leaderOf, type View } from './view.ts';
 import { onAccept, onPropose, onRequestArrived, onWrite, proposeIfLeader, resendAccept, type Round } from './normal-case.ts';
 import { applyPendingSync, maybeRequestSync, onStop, onStopData, onSync, onSyncForward, onSyncRequest, resendStop, sendStop } from './synchronization.ts';
@@ -110,6 +111,8 @@ export class Replica {
   readonly decided = new Map<number, Decision>();
   instance: InstanceState;
   readonly sessions: Sessions;
+  /** Request-tree roots whose client signature was verified (see requestSignatureValid); bounded. */
+  private readonly verifiedRequestRoots = new VerifiedRoots(4096);
 
   /** Messages for future instances/regencies, re-examined after each state change. */
   held: { from: number; message: ReplicaMessage }[] = [];
@@ -533,10 +536,22 @@ export class Replica {
     return dropped.length > 0;
   }
 
-  /** True if `r` carries a valid signature of its client (signed-requests mode). */
+  /**
+   * True if `r` carries a valid signature of its client (signed-requests mode): over the
+   * root its Merkle proof leads to from its leaf (the leaf itself without a proof). A root
+   * verified once with the same signature is not verified again, so a client's requests of
+   * one turn cost one verification (lever 42).
+   */
   requestSignatureValid(r: Request): boolean {
     if (!r.signature || !this.deps.clientVerifier) return false;
-    return this.deps.clientVerifier.verify(r.clientId, requestSigningMessage(r.clientId, r.session, r.seq, r.ordered, this.deps.hash(r.payload)), r.signature);
+    const hash = this.deps.hash;
+    const leaf = merkleLeaf(hash, requestSigningMessage(r.clientId, r.session, r.seq, r.ordered, hash(r.payload)));
+    const root = r.proof ? merkleRootOf(hash, leaf, r.proof) : leaf;
+    if (root.length === 0) return false;
+    if (this.verifiedRequestRoots.has(r.clientId, root, r.signature)) return true;
+    if (!this.deps.clientVerifier.verify(r.clientId, requestRootSigningMessage(r.clientId, root), r.signature)) return false;
+    this.verifiedRequestRoots.add(r.clientId, root, r.signature);
+    return true;
   }
 
   /** Decodes a value already known to be well formed (it carries a valid quorum). */

@@ -2,7 +2,9 @@
  * The exact bytes each signature covers, with a domain tag per purpose so that a
  * signature made for one message can never be replayed as another.
  */
+import type { Hasher } from '../crypto/signature.ts';
 import { ByteWriter } from './bytes.ts';
+import { merkleLeaf } from './merkle.ts';
 import { MessageType } from './messages.ts';
 
 const encoder = new TextEncoder();
@@ -11,6 +13,7 @@ const TAG_ACCEPT = encoder.encode('bulwark/accept/v1');
 const TAG_REPLY = encoder.encode('bulwark/reply/v1');
 const TAG_REPLY_ROOT = encoder.encode('bulwark/replies/v1');
 const TAG_REQUEST = encoder.encode('bulwark/request/v1');
+const TAG_REQUEST_ROOT = encoder.encode('bulwark/requests/v1');
 
 /** What a WRITE or ACCEPT signature covers: (type, cid, regency, digest of the value). */
 export function voteSigningMessage(type: typeof MessageType.WRITE | typeof MessageType.ACCEPT, cid: number, regency: number, digest: Uint8Array): Uint8Array {
@@ -22,9 +25,27 @@ export function voteSigningMessage(type: typeof MessageType.WRITE | typeof Messa
     .finish();
 }
 
-/** What a client's request signature covers: its identity in the client's sequence and the payload's digest. */
+/**
+ * A Merkle leaf of a client's request (merkle.ts): its identity in the client's sequence and
+ * the payload's digest. A client signs the root over the requests it sends in one turn
+ * (`requestRootSigningMessage`); a request sent alone is a one-leaf tree, its root the leaf.
+ */
 export function requestSigningMessage(clientId: number, session: number, seq: number, ordered: boolean, payloadDigest: Uint8Array): Uint8Array {
   return new ByteWriter(96).raw(TAG_REQUEST).u32(clientId).u53(session).u53(seq).u8(ordered ? 1 : 0).raw(payloadDigest).finish();
+}
+
+/**
+ * What a client signs for the requests it sends in one turn: the root of the Merkle tree
+ * whose leaves are their `requestSigningMessage`s. One signature per turn, as replicas
+ * sign replies (`replyRootSigningMessage`); docs/performance.md, lever 42.
+ */
+export function requestRootSigningMessage(clientId: number, root: Uint8Array): Uint8Array {
+  return new ByteWriter(64).raw(TAG_REQUEST_ROOT).u32(clientId).raw(root).finish();
+}
+
+/** What a client signs for a request sent alone: the root message of its one-leaf tree (the root is its leaf). */
+export function loneRequestSigningMessage(hash: Hasher, clientId: number, session: number, seq: number, ordered: boolean, payloadDigest: Uint8Array): Uint8Array {
+  return requestRootSigningMessage(clientId, merkleLeaf(hash, requestSigningMessage(clientId, session, seq, ordered, payloadDigest)));
 }
 
 /**

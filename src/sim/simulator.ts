@@ -20,7 +20,7 @@ import { DEFAULT_OPTIONS, type ReplicaOptions } from '../core/options.ts';
 import type { Ready } from '../core/ready.ts';
 import type { ReplicaInput } from '../core/replica.ts';
 import type { ReplicatedService } from '../core/service.ts';
-import { requestSigningMessage } from '../core/signing.ts';
+import { loneRequestSigningMessage } from '../core/signing.ts';
 import type { KeyObject } from 'node:crypto';
 import { makeView, type View } from '../core/view.ts';
 import { ServiceProxy, type Timers } from '../client/service-proxy.ts';
@@ -247,7 +247,7 @@ export class Simulation implements ClientHost {
           strangerKey: simKeyPair(c.keySeed, `stranger/${spec.clientId}`),
           issuerKey: issuer.privateKey,
           requestsSigned: requestSigner !== null,
-          signRequest: (r) => requestSigner?.sign(requestSigningMessage(r.clientId, r.session, r.seq, r.ordered, sha256(r.payload))) ?? null,
+          signRequest: (r) => requestSigner?.sign(loneRequestSigningMessage(sha256, r.clientId, r.session, r.seq, r.ordered, sha256(r.payload))) ?? null,
           send: (replicaId, bytes) => this.clientSend(spec.clientId, replicaId, bytes, false),
           issued: (bytes) => this.checks.execution.onIssued(bytes),
           note: (t) => this.note(t),

@@ -12,7 +12,7 @@ import { PresignedSigner } from '../../src/cli/presigned-signer.ts';
 import { encodeMessage } from '../../src/core/codec.ts';
 import { MessageType } from '../../src/core/messages.ts';
 import { emptyReady, type Ready } from '../../src/core/ready.ts';
-import { requestSigningMessage } from '../../src/core/signing.ts';
+import { loneRequestSigningMessage } from '../../src/core/signing.ts';
 import { Ed25519Signer, Ed25519Verifier, sha256 } from '../../src/crypto/ed25519.ts';
 
 const c = new LocalCluster({ n: 4 });
@@ -57,7 +57,7 @@ describe('bench micro --presign', () => {
     signer.presign(9, 123, 3, digest);
     const verifier = new Ed25519Verifier(new Map([[9, kp.publicKey]]));
     for (const seq of [1, 2, 3, 3, 4]) {
-      const message = requestSigningMessage(9, 123, seq, true, digest);
+      const message = loneRequestSigningMessage(sha256, 9, 123, seq, true, digest);
       assert.ok(verifier.verify(9, message, signer.sign(message)));
     }
     assert.equal(signer.misses, 2, 'seq 3 a second time and seq 4 were signed inline');

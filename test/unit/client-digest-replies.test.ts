@@ -11,7 +11,7 @@ import { decodeMessage, encodeMessage } from '../../src/core/codec.ts';
 import { MessageType, type Reply, type Request } from '../../src/core/messages.ts';
 import { encodeUnorderedReply } from '../../src/core/replies.ts';
 import { Ed25519Signer, Ed25519Verifier, sha256 } from '../../src/crypto/ed25519.ts';
-import { ReplyVoter, type VoteOutcome } from '../../src/client/reply-voter.ts';
+import { ReplyVoter, VerifiedRoots, type VoteOutcome } from '../../src/client/reply-voter.ts';
 import { LocalCluster } from '../../src/sim/local-cluster.ts';
 
 const enc = new TextEncoder();
@@ -108,6 +108,15 @@ describe('digest replies', () => {
     assert.ok((w.add(replyFrom(3, 2, page)) as VoteOutcome).result);
 
     assert.throws(() => new ReplyVoter({ clientId: 7, session: 1, seq: 5, ordered: false }, new Set([0, 1, 2, 3]), 3, verifier, sha256, undefined, 2, 4), /signaturesNeeded must be an integer in \[1, 3\], got 4/);
+  });
+
+  it('a root verified before counts only with the same signature bytes', () => {
+    const roots = new VerifiedRoots();
+    const withRoots = () => new ReplyVoter({ clientId: 7, session: 1, seq: 5, ordered: false }, new Set([0, 1, 2, 3]), 3, verifier, sha256, roots, 2);
+    assert.equal(withRoots().add(replyFrom(1, 2, page)), null, 'verified, and its root remembered');
+    const forged = { ...replyFrom(1, 2, page), signature: new Uint8Array(64).fill(9) };
+    assert.equal(withRoots().add(forged), 'bad-signature', 'the same root with other bytes is checked, so evidence never carries them');
+    assert.equal(withRoots().add(replyFrom(1, 2, page)), null);
   });
 
   it('replicas send the full result only to the replier\'s request, the digest otherwise', () => {

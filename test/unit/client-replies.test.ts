@@ -8,6 +8,8 @@ import { sha256 } from '../../src/crypto/ed25519.ts';
 import { ServiceProxy } from '../../src/client/service-proxy.ts';
 import { knownDigest, withLazyDigest } from '../../src/client/reply-voter.ts';
 import { toVotedReply } from '../../src/cli/proxy-backend.ts';
+import { loneRequestSigningMessage, requestRootSigningMessage, requestSigningMessage } from '../../src/core/signing.ts';
+import { merkleLeaf, merkleRootOf } from '../../src/core/merkle.ts';
 
 const reply = (replicaId: number, seq: number, result: number[], session = 42): Reply => ({
   type: MessageType.REPLY, replicaId, clientId: 7, session, seq, ordered: true,
@@ -68,26 +70,42 @@ describe('client reply handling', () => {
     proxy.close();
   });
 
-  it('a proxy with a request signer signs its ordered requests and not its unordered reads', async () => {
+  it('a proxy signs the ordered requests of one turn with one signature over their Merkle root, and not its reads', async () => {
     const sent: Uint8Array[] = [];
     const signed: Uint8Array[] = [];
     const proxy = new ServiceProxy(
       { clientId: 7, view: makeView([0, 1, 2, 3], 1), session: 42, verifyReplies: false, requestSigner: { sign: (m) => (signed.push(m), new Uint8Array(64).fill(3)) } },
       { transport: { send: (id, bytes) => id === 0 && sent.push(bytes) }, verifier: { verify: () => false }, hash: sha256 },
     );
-    const write = proxy.invokeOrdered(new Uint8Array([1]));
+    const first = proxy.invokeOrdered(new Uint8Array([1]));
     const read = proxy.invokeUnordered(new Uint8Array([2]));
+    const second = proxy.invokeOrdered(new Uint8Array([3]));
     try {
+      assert.equal(sent.length, 1, 'the read leaves at once; the ordered requests wait for the end of the turn');
+      await new Promise((r) => setImmediate(r));
       const requests = sent.map((b) => {
         const d = decodeMessage(b);
         assert.ok(d.ok && d.message.type === MessageType.REQUEST);
         return d.message;
       });
-      assert.deepEqual(requests.map((r) => [r.ordered, r.signature === undefined ? 'unsigned' : 'signed']), [[true, 'signed'], [false, 'unsigned']]);
-      assert.equal(signed.length, 1);
+      assert.deepEqual(requests.map((r) => [r.seq, r.ordered, r.signature === undefined ? 'unsigned' : 'signed']), [[1, false, 'unsigned'], [1, true, 'signed'], [2, true, 'signed']]);
+      assert.equal(signed.length, 1, 'one signature for the turn');
+      // Each ordered request's leaf and path lead to the root whose message was signed.
+      for (const r of requests.slice(1)) {
+        const leaf = merkleLeaf(sha256, requestSigningMessage(7, 42, r.seq, true, sha256(r.payload)));
+        assert.deepEqual(r.proof && [r.proof.index, r.proof.leafCount], [r.seq - 1, 2]);
+        assert.deepEqual(Buffer.from(requestRootSigningMessage(7, merkleRootOf(sha256, leaf, r.proof!))), Buffer.from(signed[0]!));
+      }
+      // A request sent alone in its turn is a one-leaf tree: no proof on the wire.
+      const third = proxy.invokeOrdered(new Uint8Array([4]));
+      await new Promise((r) => setImmediate(r));
+      const alone = decodeMessage(sent.at(-1)!);
+      assert.ok(alone.ok && alone.message.type === MessageType.REQUEST && alone.message.seq === 3 && alone.message.proof === undefined);
+      assert.deepEqual(Buffer.from(signed[1]!), Buffer.from(loneRequestSigningMessage(sha256, 7, 42, 3, true, sha256(new Uint8Array([4])))));
+      void third.catch(() => {});
     } finally {
       proxy.close(); // its retransmission timer would keep the test process alive
-      await Promise.allSettled([write, read]);
+      await Promise.allSettled([first, second, read]);
     }
   });
 

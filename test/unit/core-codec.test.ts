@@ -12,6 +12,8 @@ const decision = { cid: 4, regency: 1, value: encodeBatch({ timestampMs: 5, requ
 
 const samples: Message[] = [
   request,
+  { ...request, signature: sig },
+  { ...request, signature: sig, proof: { index: 1, leafCount: 3, siblings: [digest, digest] } },
   { type: MessageType.REPLY, replicaId: 2, clientId: 7, session: 1, seq: 3, ordered: false, result: new Uint8Array([4]), proof: { index: 0, leafCount: 1, siblings: [] }, signature: sig },
   { type: MessageType.REPLY, replicaId: 2, clientId: 7, session: 1, seq: 3, ordered: true, result: new Uint8Array([4]), proof: { index: 2, leafCount: 3, siblings: [digest, digest] }, signature: sig },
   // channel-authenticated: proof and signature are omitted on the wire
@@ -130,6 +132,30 @@ describe('reply encoding', () => {
     const back = decodeMessage(unsigned);
     assert.ok(back.ok && back.message.type === MessageType.REPLY);
     assert.deepEqual(back.message, { ...base, signature: new Uint8Array(64) });
+  });
+});
+
+describe('request proofs (lever 42)', () => {
+  const layout = (flags: number, proof: Uint8Array) => new ByteWriter().u8(MessageType.REQUEST).u32(7).u53(1).u53(3).u8(flags).u32(1).raw(new Uint8Array([5])).raw(sig).raw(proof).finish();
+  const proofBytes = (leafCount: number) => new ByteWriter().u32(0).u32(leafCount).u8(1).raw(digest).finish();
+
+  it('writes a signed request\'s path only for a tree of two leaves or more, and in batches too', () => {
+    const alone = { ...request, signature: sig, proof: { index: 0, leafCount: 1, siblings: [] } };
+    const back = decodeMessage(encodeMessage(alone));
+    assert.ok(back.ok && back.message.type === MessageType.REQUEST);
+    assert.equal(back.message.proof, undefined, 'a one-leaf tree: the root is the leaf');
+    assert.equal(encodeMessage(alone).length, encodeMessage({ ...request, signature: sig }).length);
+    const inTurn = { ...request, signature: sig, proof: { index: 1, leafCount: 2, siblings: [digest] } };
+    const batch = decodeBatch(encodeBatch({ timestampMs: 5, requests: [inTurn] }));
+    assert.ok(batch.ok);
+    assert.deepEqual(batch.message.requests[0], inTurn);
+  });
+
+  it('refuses a proof on an unsigned request and a written one-leaf proof', () => {
+    assert.ok(decodeMessage(layout(1 | 2 | 8, proofBytes(2))).ok, 'the layout itself is right');
+    assert.match(String((decodeMessage(layout(1 | 8, proofBytes(2))) as { reason?: string }).reason), /an unsigned request carries a Merkle proof/);
+    assert.match(String((decodeMessage(layout(1 | 2 | 8, proofBytes(1))) as { reason?: string }).reason), /a request proof of 1 leaves/);
+    assert.match(String((decodeMessage(layout(16 | 3, proofBytes(2))) as { reason?: string }).reason), /unknown request flags 19/);
   });
 });
 

@@ -6,7 +6,8 @@ import { MessageType, type Message, type Vote } from '../../src/core/messages.ts
 import { AppendService } from '../../src/sim/append-service.ts';
 import { voteSigningMessage } from '../../src/core/signing.ts';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { requestSigningMessage } from '../../src/core/signing.ts';
+import { loneRequestSigningMessage, requestRootSigningMessage, requestSigningMessage } from '../../src/core/signing.ts';
+import { merkleLeaf, merkleTree } from '../../src/core/merkle.ts';
 import { sha256 } from '../../src/crypto/ed25519.ts';
 import { DEFAULT_OPTIONS } from '../../src/core/options.ts';
 import { checkDecision, checkWriteCertificate } from '../../src/core/certificates.ts';
@@ -454,7 +455,7 @@ describe('signed requests', () => {
   const client = generateKeyPairSync('ed25519');
   const signed = (clientId: number, seq: number, text: string) => {
     const r = req(clientId, seq, text);
-    return { ...r, signature: sign(null, requestSigningMessage(clientId, r.session, seq, true, sha256(r.payload)), client.privateKey) };
+    return { ...r, signature: sign(null, loneRequestSigningMessage(sha256, clientId, r.session, seq, true, sha256(r.payload)), client.privateKey) };
   };
 
   it('refuses unsigned and badly signed requests, orders signed ones', () => {
@@ -499,6 +500,42 @@ describe('signed requests', () => {
     assert.deepEqual(reads.map((r) => [r.seq, r.replicaId]).sort(), [[1, 0], [1, 1], [1, 2], [1, 3], [2, 0], [2, 1], [2, 2], [2, 3]]);
     assert.deepEqual(checks, [1, 0, 0, 0], 'no read signature was checked');
     for (const id of [0, 1, 2, 3]) assert.doesNotMatch(c.droppedReasons(id).join('\n'), /signature/);
+  });
+
+  it('requests a client signed in one turn cost one verification; a known root with other signature bytes is checked again', () => {
+    const c = new LocalCluster({ n: 4, replica: { requireSignedRequests: true }, clientKeys: new Map([[9, client.publicKey]]) });
+    const checks = [0, 0, 0, 0];
+    for (const [id, r] of c.replicas.entries()) {
+      const v = r.deps.clientVerifier!;
+      const original = v.verify.bind(v);
+      v.verify = (from, message, signature) => {
+        checks[id]! += 1;
+        return original(from, message, signature);
+      };
+    }
+    /** Requests seq `from`.. of client 9, signed as one turn: one signature over their tree's root. */
+    const turn = (from: number, texts: string[]) => {
+      const rs = texts.map((t, i) => req(9, from + i, t));
+      const { root, proofs } = merkleTree(sha256, rs.map((r) => merkleLeaf(sha256, requestSigningMessage(9, r.session, r.seq, true, sha256(r.payload)))));
+      const signature = sign(null, requestRootSigningMessage(9, root), client.privateKey);
+      return rs.map((r, i) => ({ ...r, signature, proof: proofs[i]! }));
+    };
+    for (const r of turn(1, ['a', 'b', 'c'])) c.clientSend(r);
+    c.run();
+    assert.deepEqual(histories(c)[0], ['a', 'b', 'c']);
+    assert.deepEqual(checks, [1, 0, 0, 0], 'the leader verified the turn\'s root once, for its three requests');
+
+    const [d, e] = turn(4, ['d', 'e']);
+    c.clientSend(d!);
+    c.run();
+    // e's path leads to the root verified for d, but its signature bytes are not those verified.
+    c.clientSend({ ...e!, signature: new Uint8Array(64).fill(5) }, [0]);
+    c.run();
+    assert.match(c.droppedReasons(0).join('\n'), /request 1\/5: bad client signature/);
+    assert.deepEqual(histories(c)[0], ['a', 'b', 'c', 'd'], 'the leader did not propose it on the strength of the cached root');
+    c.clientSend(e!);
+    c.run();
+    for (const h of histories(c)) assert.deepEqual(h, ['a', 'b', 'c', 'd', 'e']);
   });
 
   it('a client that sends different requests under one seq to different replicas cannot stall ordering', () => {
