@@ -458,6 +458,21 @@ describe('signed requests', () => {
     return { ...r, signature: sign(null, loneRequestSigningMessage(sha256, clientId, r.session, seq, true, sha256(r.payload)), client.privateKey) };
   };
 
+  /** A signed-requests cluster of 4 that knows client 9's key, and how many client signatures each replica has verified. */
+  const countingCluster = () => {
+    const c = new LocalCluster({ n: 4, replica: { requireSignedRequests: true }, clientKeys: new Map([[9, client.publicKey]]) });
+    const checks = [0, 0, 0, 0];
+    for (const [id, r] of c.replicas.entries()) {
+      const v = r.deps.clientVerifier!;
+      const original = v.verify.bind(v);
+      v.verify = (from, message, signature) => {
+        checks[id]! += 1;
+        return original(from, message, signature);
+      };
+    }
+    return { c, checks };
+  };
+
   it('refuses unsigned and badly signed requests, orders signed ones', () => {
     const c = new LocalCluster({ n: 4, replica: { requireSignedRequests: true }, clientKeys: new Map([[9, client.publicKey]]) });
     c.clientSend(req(9, 1, 'unsigned'));
@@ -479,16 +494,7 @@ describe('signed requests', () => {
   });
 
   it('answers unordered reads on the client\'s channel without a signature and checks none; an ordered request is checked once', () => {
-    const c = new LocalCluster({ n: 4, replica: { requireSignedRequests: true }, clientKeys: new Map([[9, client.publicKey]]) });
-    const checks = [0, 0, 0, 0];
-    for (const [id, r] of c.replicas.entries()) {
-      const v = r.deps.clientVerifier!;
-      const original = v.verify.bind(v);
-      v.verify = (from, message, signature) => {
-        checks[id]! += 1;
-        return original(from, message, signature);
-      };
-    }
+    const { c, checks } = countingCluster();
     c.clientSend(signed(9, 1, 'a'));
     c.run();
     assert.deepEqual(c.lastDecidedCids(), [0, 0, 0, 0]);
@@ -503,16 +509,7 @@ describe('signed requests', () => {
   });
 
   it('requests a client signed in one turn cost one verification; a known root with other signature bytes is checked again', () => {
-    const c = new LocalCluster({ n: 4, replica: { requireSignedRequests: true }, clientKeys: new Map([[9, client.publicKey]]) });
-    const checks = [0, 0, 0, 0];
-    for (const [id, r] of c.replicas.entries()) {
-      const v = r.deps.clientVerifier!;
-      const original = v.verify.bind(v);
-      v.verify = (from, message, signature) => {
-        checks[id]! += 1;
-        return original(from, message, signature);
-      };
-    }
+    const { c, checks } = countingCluster();
     /** Requests seq `from`.. of client 9, signed as one turn: one signature over their tree's root. */
     const turn = (from: number, texts: string[]) => {
       const rs = texts.map((t, i) => req(9, from + i, t));
