@@ -74,7 +74,7 @@ export type DecodeResult<T> = { ok: true; message: T } | { ok: false; reason: st
  */
 function writeRequestBody(w: ByteWriter, r: Request): void {
   const replier = r.replier !== undefined;
-  const proof = r.signature && r.proof && r.proof.leafCount > 1 ? r.proof : null;
+  const proof = wireProof(r);
   w.u32(r.clientId).u53(r.session).u53(r.seq).u8((r.ordered ? 1 : 0) | (r.signature ? 2 : 0) | (replier ? 4 : 0) | (proof ? 8 : 0)).bytes(r.payload);
   if (r.signature) w.raw(r.signature);
   if (proof) writeProof(w, proof);
@@ -86,10 +86,15 @@ function writeProof(w: ByteWriter, p: MerkleProof): void {
   for (const s of p.siblings) w.raw(s);
 }
 
+/** The path written for `r`: that of a signed request sent with others (a one-leaf tree has none). */
+function wireProof(r: Request): MerkleProof | null {
+  return r.signature && r.proof && r.proof.leafCount > 1 ? r.proof : null;
+}
+
 /** Exact encoded size of `writeRequestBody(r)`, bytes. */
 function requestBodyBytes(r: Request): number {
-  const proof = r.signature && r.proof && r.proof.leafCount > 1 ? 9 + DIGEST_BYTES * r.proof.siblings.length : 0;
-  return 25 + r.payload.length + (r.signature ? SIGNATURE_BYTES : 0) + proof + (r.replier !== undefined ? 4 : 0);
+  const proof = wireProof(r);
+  return 25 + r.payload.length + (r.signature ? SIGNATURE_BYTES : 0) + (proof ? 9 + DIGEST_BYTES * proof.siblings.length : 0) + (r.replier !== undefined ? 4 : 0);
 }
 
 function writeVotes(w: ByteWriter, votes: readonly SignedVote[]): void {

@@ -1,7 +1,8 @@
 /**
  * A binary Merkle tree over the replies of one batch, so a replica signs once per batch
  * instead of once per reply, and each reply still carries evidence a third party can
- * check: its leaf, the path to the root, and the replica's signature over the root.
+ * check: its leaf, the path to the root, and the replica's signature over the root. A
+ * client signs the requests of one turn the same way (lever 42).
  *
  * Domain separation: leaf = H(0x00 || message), node = H(0x01 || left || right); an odd
  * node at the end of a level is promoted unchanged. A one-leaf tree's root is its leaf.
