@@ -140,7 +140,7 @@ export class ServiceProxy {
     this.members = new Set(options.view.members);
     this.timers = deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), defer: (fn) => setImmediate(fn) };
     const timers = this.timers;
-    this.defer = timers.defer ? (fn) => timers.defer!(fn) : (fn) => timers.setTimeout(fn, 0);
+    this.defer = timers.defer?.bind(timers) ?? ((fn) => timers.setTimeout(fn, 0));
     this.invokeTimeoutMs = options.invokeTimeoutMs ?? 10_000;
     this.retransmitMs = options.retransmitMs ?? 1000;
     this.unorderedTimeoutMs = options.unorderedTimeoutMs ?? 1000;
