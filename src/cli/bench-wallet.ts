@@ -273,8 +273,7 @@ export function formatWalletBench(r: WalletBenchResult): string {
  */
 export function medianWalletBench(runs: readonly WalletBenchResult[]): WalletBenchResult {
   if (runs.length === 0) throw new RangeError('medianWalletBench: no runs');
-  const kinds = [...new Set(runs.flatMap((r) => Object.keys(r.perOperation)))];
-  const perOperation = Object.fromEntries(kinds.map((kind) => {
+  const perOperation = Object.fromEntries(operationKinds(runs).map((kind) => {
     const ran = runs.map((r) => r.perOperation[kind]).filter((v) => v !== undefined);
     const bft = ran.map((v) => v.bftLatencyUs).filter((v) => v !== undefined);
     return [kind, {
@@ -292,6 +291,11 @@ export function medianWalletBench(runs: readonly WalletBenchResult[]): WalletBen
   };
 }
 
+/** The operation kinds any of the runs measured, in first-seen order. */
+function operationKinds(runs: readonly WalletBenchResult[]): string[] {
+  return [...new Set(runs.flatMap((r) => Object.keys(r.perOperation)))];
+}
+
 export async function benchWallet(o: WalletBenchOptions): Promise<void> {
   await benchRuns(o, () => runWalletBench(o), {
     format: formatWalletBench,
@@ -299,7 +303,7 @@ export async function benchWallet(o: WalletBenchOptions): Promise<void> {
     runLine: (r) => [`${r.throughputOpsPerS} ops/s`, ...Object.entries(r.perOperation).map(([kind, v]) => `${kind} p50 ${v.latencyUs.p50} us`), `failures ${r.failures}`].join(', '),
     spreads: (runs) => [
       `throughput ${formatSpread(spreadOf(runs.map((r) => r.throughputOpsPerS)), ' ops/s')}`,
-      ...[...new Set(runs.flatMap((r) => Object.keys(r.perOperation)))].map((kind) => {
+      ...operationKinds(runs).map((kind) => {
         const p50s = runs.flatMap((r) => (r.perOperation[kind] ? [r.perOperation[kind].latencyUs.p50] : []));
         return `${kind} p50 ${formatSpread(spreadOf(p50s), ' us')}`;
       }),

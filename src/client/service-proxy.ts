@@ -126,7 +126,7 @@ export class ServiceProxy {
    * in one turn of the event loop are signed together, one signature over the root of a
    * Merkle tree of their `requestSigningMessage`s, each sent with its path.
    */
-  private turn: { readonly p: Pending; readonly seq: number; readonly request: Request }[] = [];
+  private turn: { readonly p: Pending; readonly request: Request }[] = [];
   /** Replies dropped, by reason (for diagnostics). */
   readonly rejectedReplies = new Map<string, number>();
 
@@ -261,7 +261,7 @@ export class ServiceProxy {
       };
       table.set(seq, p);
       if (signer) {
-        this.turn.push({ p, seq, request });
+        this.turn.push({ p, request });
         if (this.turn.length === 1) this.defer(() => this.signTurn(signer));
       } else this.sendTo(p, this.view.members);
       if (this.sweepTimer === null) this.scheduleSweep();
@@ -310,7 +310,7 @@ export class ServiceProxy {
    * (lever 42). Requests answered or abandoned meanwhile (close) are left out.
    */
   private signTurn(signer: Signer): void {
-    const turn = this.turn.filter((t) => this.ordered.get(t.seq) === t.p);
+    const turn = this.turn.filter((t) => this.ordered.get(t.request.seq) === t.p);
     this.turn = [];
     if (turn.length === 0) return;
     const hash = this.deps.hash;
