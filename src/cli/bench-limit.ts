@@ -5,6 +5,7 @@
  * `bench micro`'s figure is read as a fraction of this one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { serverCommand, serverPolicy } from './server-spawn.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,8 @@ export interface LimitResult {
   throughputOpsPerS: number;
   latencyUs: LatencyUs;
   cpuPercent: Record<string, number>;
+  /** The Linux scheduling policy the server processes ran under (server-spawn.ts). */
+  serverScheduling: 'batch' | 'other';
   /** The client's socket activity over the window, all servers together. */
   clientTransport: { framesSent: number; writeCalls: number; chunksReceived: number };
 }
@@ -62,9 +65,9 @@ export async function runLimit(o: LimitOptions): Promise<LimitResult> {
   try {
     await createClusterPki(dir, { replicas: o.replicas, clients: [4000] });
     for (let id = 0; id < o.replicas; id++) {
-      // BULWARK_REPLICA_NODE_ARGS adds Node flags to the servers too, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-      const nodeArgs = (process.env['BULWARK_REPLICA_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-      const child = spawn(process.execPath, [...nodeArgs, '--import', tsxLoader, serverPath, dir, String(id), String(o.basePort + id), String(o.replyBytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // Started as replicas are (Node flags from BULWARK_REPLICA_NODE_ARGS, SCHED_BATCH), so the ceiling compares.
+      const command = serverCommand(['--import', tsxLoader, serverPath, dir, String(id), String(o.basePort + id), String(o.replyBytes)]);
+      const child = spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'inherit'] });
       servers.push(child);
       await new Promise<void>((resolve, reject) => {
         child.stdout!.once('data', () => resolve());
@@ -129,7 +132,7 @@ export async function runLimit(o: LimitOptions): Promise<LimitResult> {
     });
     running = false;
     await settleWithin(Promise.all(loops), 2000);
-    return { replicas: o.replicas, window: o.window, requestBytes: o.requestBytes, replyBytes: o.replyBytes, throughputOpsPerS: Math.round((completed / elapsedMs) * 1000), latencyUs: latencySummary(samples), cpuPercent, clientTransport };
+    return { replicas: o.replicas, window: o.window, requestBytes: o.requestBytes, replyBytes: o.replyBytes, throughputOpsPerS: Math.round((completed / elapsedMs) * 1000), latencyUs: latencySummary(samples), cpuPercent, clientTransport, serverScheduling: serverPolicy() };
   } finally {
     await Promise.all(connectors.map((c) => c.close()));
     for (const s of servers) s.kill('SIGTERM');
@@ -142,7 +145,7 @@ export async function benchLimit(o: LimitOptions): Promise<void> {
   const r = await runLimit(o);
   if (o.json) return console.log(JSON.stringify(r));
   const l = r.latencyUs;
-  console.log(`limit: ${r.replicas} servers, window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B (TLS 1.3, same codec, no consensus)`);
+  console.log(`limit: ${r.replicas} servers, window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B (TLS 1.3, same codec, no consensus), servers under SCHED_${r.serverScheduling.toUpperCase()}`);
   console.log(`throughput ${r.throughputOpsPerS} requests/s (each answered by all ${r.replicas})`);
   console.log(`latency us: avg ${l.avg}  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}`);
   const t = r.clientTransport;

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { loadIdentity } from '../security/pki.ts';
 import { Ed25519Signer, sha256 } from '../crypto/ed25519.ts';
 import { PresignedSigner } from './presigned-signer.ts';
+import { serverPolicy } from './server-spawn.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { connectProxy, type ConnectedProxy } from './proxy-transport.ts';
 import { clusterPids, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
@@ -70,6 +71,8 @@ export interface MicroResult {
   failures: number;
   /** CPU use of each process over the window, in % of one core. */
   cpuPercent: Record<string, number>;
+  /** The Linux scheduling policy the replica processes ran under (server-spawn.ts). */
+  serverScheduling: 'batch' | 'other';
 }
 
 export async function runMicro(o: MicroOptions): Promise<MicroResult> {
@@ -151,6 +154,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
       latencyUs: latencySummary(samples),
       failures,
       cpuPercent,
+      serverScheduling: serverPolicy(),
     };
   } finally {
     for (const p of proxies) p.close();
@@ -162,7 +166,7 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult> {
 export function formatMicro(r: MicroResult): string {
   const l = r.latencyUs;
   return [
-    `replicas ${r.replicas}, clients ${r.clients} x window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B, ${r.ordered ? 'ordered' : r.digestReplies ? 'unordered, digest replies' : 'unordered'}, replies ${r.signedReplies ? 'signed' : 'channel-authenticated'}, requests ${r.signedRequests ? 'signed' : 'channel-authenticated'}, store in memory${r.encryptedStore ? ', encrypted' : ''}`,
+    `replicas ${r.replicas}, clients ${r.clients} x window ${r.window}, request ${r.requestBytes} B, reply ${r.replyBytes} B, ${r.ordered ? 'ordered' : r.digestReplies ? 'unordered, digest replies' : 'unordered'}, replies ${r.signedReplies ? 'signed' : 'channel-authenticated'}, requests ${r.signedRequests ? 'signed' : 'channel-authenticated'}, store in memory${r.encryptedStore ? ', encrypted' : ''}, replicas under SCHED_${r.serverScheduling.toUpperCase()}`,
     ...(r.presigned ? [`requests signed before the warm-up (as by clients on other machines): ${r.presigned.before} prepared, ${r.presigned.inline} signed inline`] : []),
     `throughput ${r.throughputOpsPerS} ops/s, failures ${r.failures}`,
     `latency us: avg ${l.avg}  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}`,

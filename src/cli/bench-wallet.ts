@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { depositOperation, registerOperation, transferOperation } from '../wallet/index.ts';
+import { serverPolicy } from './server-spawn.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { replicaVerifier } from './proxy-transport.ts';
 import { WalletHttp } from './wallet-http.ts';
@@ -70,6 +71,8 @@ export interface WalletBenchResult {
    */
   perOperation: Record<string, { count: number; latencyUs: LatencyUs; bftLatencyUs?: LatencyUs }>;
   cpuPercent: Record<string, number>;
+  /** The Linux scheduling policy the replica processes ran under (server-spawn.ts). */
+  serverScheduling: 'batch' | 'other';
 }
 
 interface Account {
@@ -213,7 +216,7 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
       const bs = bftSamples.get(kind);
       perOperation[kind] = { count: xs.length, latencyUs: latencySummary(xs), ...(bs && bs.length > 0 ? { bftLatencyUs: latencySummary(bs) } : {}) };
     }
-    return { workload: o.workload, clients: o.clients, storage: o.storage, throughputOpsPerS: Math.round((total / elapsedMs) * 1000), failures, perOperation, cpuPercent };
+    return { workload: o.workload, clients: o.clients, storage: o.storage, throughputOpsPerS: Math.round((total / elapsedMs) * 1000), failures, perOperation, cpuPercent, serverScheduling: serverPolicy() };
   } finally {
     await Promise.all(https.map((h) => h.close()));
     await cluster.stop();
@@ -255,7 +258,7 @@ async function runParallel(tasks: ((h: WalletHttp) => Promise<unknown>)[], https
 }
 
 export function formatWalletBench(r: WalletBenchResult): string {
-  const lines = [`workload ${r.workload}, ${r.clients} clients, storage ${r.storage}: ${r.throughputOpsPerS} ops/s, failures ${r.failures}`];
+  const lines = [`workload ${r.workload}, ${r.clients} clients, storage ${r.storage}, replicas under SCHED_${r.serverScheduling.toUpperCase()}: ${r.throughputOpsPerS} ops/s, failures ${r.failures}`];
   lines.push('| operation | count | avg us | p50 us | p90 us | p99 us | of which BFT: p50 us | p99 us |', '|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [k, v] of Object.entries(r.perOperation)) {
     const bft = v.bftLatencyUs ? `${v.bftLatencyUs.p50} | ${v.bftLatencyUs.p99}` : '- | -';

@@ -4,6 +4,7 @@
  * Used by `bulwark start`, the benchmarks and the integration tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { serverCommand } from './server-spawn.ts';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,11 +93,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 
   const startReplica = (id: number): ChildProcess => {
     const behaviour = options.byzantine?.get(id);
-    // BULWARK_REPLICA_NODE_ARGS adds Node flags to replica processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-    const nodeArgs = (process.env['BULWARK_REPLICA_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    const args = [...nodeArgs, '--import', tsxLoader, mainPath, 'replica', '--config', configPath, '--id', String(id), ...(behaviour ? ['--byzantine', behaviour] : [])];
+    // Node flags from BULWARK_REPLICA_NODE_ARGS, under SCHED_BATCH (server-spawn.ts says why).
+    const command = serverCommand(['--import', tsxLoader, mainPath, 'replica', '--config', configPath, '--id', String(id), ...(behaviour ? ['--byzantine', behaviour] : [])]);
     const log = openSync(logPaths[id]!, 'a');
-    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { ...process.env, BULWARK_EXIT_WITH_PARENT: '1', ...options.env } });
+    const child = spawn(command.file, command.args, { stdio: ['ignore', log, log], env: { ...process.env, BULWARK_EXIT_WITH_PARENT: '1', ...options.env } });
     closeSync(log);
     processes.set(id, child);
     child.once('exit', () => {

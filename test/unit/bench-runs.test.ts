@@ -32,7 +32,7 @@ describe('medians over benchmark runs', () => {
   it('a micro result of runs: median throughput and latency, summed failures', () => {
     const run = (ops: number, p50: number, failures: number): MicroResult => ({
       replicas: 4, clients: 1, window: 1, requestBytes: 0, replyBytes: 0, ordered: true, digestReplies: false, signedReplies: false,
-      signedRequests: false, encryptedStore: false, throughputOpsPerS: ops, latencyUs: latency(p50), failures, cpuPercent: { 'replica-0': ops / 10 },
+      signedRequests: false, encryptedStore: false, throughputOpsPerS: ops, latencyUs: latency(p50), failures, cpuPercent: { 'replica-0': ops / 10 }, serverScheduling: 'batch',
     });
     const m = medianMicro([run(300, 2500, 0), run(400, 2000, 1), run(350, 2900, 2)]);
     assert.equal(m.throughputOpsPerS, 350);
@@ -44,7 +44,7 @@ describe('medians over benchmark runs', () => {
 
   it('a wallet result of runs: per operation, counts summed and latencies (client and BFT share) medians', () => {
     const run = (ops: number, transferP50: number, balance?: number): WalletBenchResult => ({
-      workload: 'smallbank', clients: 8, storage: 'memory', throughputOpsPerS: ops, failures: 1, cpuPercent: { client: 20 },
+      workload: 'smallbank', clients: 8, storage: 'memory', throughputOpsPerS: ops, failures: 1, cpuPercent: { client: 20 }, serverScheduling: 'batch',
       perOperation: {
         transfer: { count: ops, latencyUs: latency(transferP50), bftLatencyUs: latency(transferP50 / 2) },
         ...(balance === undefined ? {} : { balance: { count: 5, latencyUs: latency(balance) } }),
