@@ -32,7 +32,7 @@ export interface MicroOptions {
   /** Every request signed by its client and checked by the replicas. */
   signedRequests?: boolean;
   /**
-   * Encrypt the replicas' in-memory store as durable stores are (AES-256-GCM). Default off:
+   * Encrypt the replicas' in-memory store as durable stores are (XChaCha20-Poly1305). Default off:
    * memory is not at rest, and BFT-SMaRt's ThroughputLatency keeps no log at all; the
    * replicas still encode and store every decision and vote record.
    */

@@ -46,7 +46,7 @@ export const ClusterConfigSchema = Type.Object(
     ),
     /** Folder for embedded stores and storage keys, relative to this file (default "data"). */
     dataDir: Type.Optional(Type.String({ minLength: 1 })),
-    /** Encrypt stored state with AES-256-GCM under a per-replica key (default true). */
+    /** Encrypt stored state (XChaCha20-Poly1305, encrypted-kv.ts) under a per-replica key (default true). */
     encryptAtRest: Type.Optional(Type.Boolean()),
     /** The replicated service: the wallet (default, with its HTTPS API) or a no-op for `bench micro`. */
     service: Type.Optional(

@@ -123,7 +123,7 @@ bench
   .option('--signed-replies', 'replicas sign every reply and the client checks them')
   .option('--signed-requests', 'clients sign every request and the replicas check it')
   .option('--presign', 'with --signed-requests: sign the expected requests before the warm-up, as clients on other machines would')
-  .option('--encrypted-store', "encrypt the replicas' in-memory log (AES-256-GCM) as durable stores are")
+  .option('--encrypted-store', "encrypt the replicas' in-memory log (XChaCha20-Poly1305) as durable stores are")
   .option('--base-port <port>', 'first replica port', int('port'), 15000)
   .option('--runs <k>', 'run k times; report each run and the medians (with --json: the medians, and each run under "runs")', int('runs'), 1)
   .option('--json', 'one JSON object on stdout')

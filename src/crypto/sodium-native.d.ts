@@ -12,6 +12,13 @@ declare module 'sodium-native' {
     crypto_sign_seed_keypair(publicKey: Uint8Array, secretKey: Uint8Array, seed: Uint8Array): void;
     crypto_sign_detached(signature: Uint8Array, message: Uint8Array, secretKey: Uint8Array): void;
     crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+    readonly crypto_aead_xchacha20poly1305_ietf_KEYBYTES: number;
+    readonly crypto_aead_xchacha20poly1305_ietf_NPUBBYTES: number;
+    readonly crypto_aead_xchacha20poly1305_ietf_ABYTES: number;
+    /** Writes ciphertext ‖ tag into `ciphertext` (message length + ABYTES). @returns the bytes written. */
+    crypto_aead_xchacha20poly1305_ietf_encrypt(ciphertext: Uint8Array, message: Uint8Array, additionalData: Uint8Array | null, nsec: null, nonce: Uint8Array, key: Uint8Array): number;
+    /** Writes the message into `message` (ciphertext length − ABYTES). @throws Error if the tag does not verify. @returns the bytes written. */
+    crypto_aead_xchacha20poly1305_ietf_decrypt(message: Uint8Array, nsec: null, ciphertext: Uint8Array, additionalData: Uint8Array | null, nonce: Uint8Array, key: Uint8Array): number;
   };
   export default sodium;
 }

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,15 @@ function bytesAtRest(dir: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/** A value sealed as stores were before envelope version 2: 0x01 ‖ 12-byte nonce ‖ AES-256-GCM(KEY, aad 0x01 ‖ key) ‖ tag. */
+function sealV1(key: string, plaintext: Buffer): Buffer {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', KEY, nonce);
+  cipher.setAAD(Buffer.concat([Buffer.from([0x01]), Buffer.from(key, 'latin1')]));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([Buffer.from([0x01]), nonce, body, cipher.getAuthTag()]);
+}
+
 /** Opens the raw (unencrypted) store; tests reach under the wrapper through it. */
 interface RawStore {
   open(): Promise<KvBackend>;
@@ -46,8 +55,10 @@ function tamperTests(name: string, createRaw: () => Promise<RawStore>, skip?: st
         const kv = encryptedKv(inner, KEY);
         await kv.write({ puts: [['log/000000000001', Buffer.from(SECRET)], ['log/000000000002', Buffer.from('other')]] });
         const sealed = Buffer.from((await inner.get('log/000000000001'))!);
-        assert.equal(sealed.length, 1 + 12 + SECRET.length + 16);
-        for (const at of [0, 1, 12, 13, 13 + 5, sealed.length - 1]) {
+        // Envelope version 2: version, 24-byte nonce, ciphertext, 16-byte tag.
+        assert.equal(sealed[0], 0x02);
+        assert.equal(sealed.length, 1 + 24 + SECRET.length + 16);
+        for (const at of [0, 1, 24, 25, 25 + 5, sealed.length - 1]) {
           const bad = Buffer.from(sealed);
           bad[at]! ^= 0x01;
           await inner.write({ puts: [['log/000000000001', bad]] });
@@ -94,6 +105,38 @@ function tamperTests(name: string, createRaw: () => Promise<RawStore>, skip?: st
       }
     });
 
+    it('still opens values sealed in envelope version 1 (AES-256-GCM), and detects tampering there too', async () => {
+      const raw = await createRaw();
+      try {
+        const inner = await raw.open();
+        const kv = encryptedKv(inner, KEY);
+        const v1 = sealV1('log/000000000007', Buffer.from(SECRET));
+        await inner.write({ puts: [['log/000000000007', v1]] });
+        assert.equal(Buffer.from((await kv.get('log/000000000007'))!).toString(), SECRET);
+        for (const at of [1, 13, v1.length - 1]) {
+          const bad = Buffer.from(v1);
+          bad[at]! ^= 0x01;
+          await inner.write({ puts: [['log/000000000007', bad]] });
+          await assert.rejects(kv.get('log/000000000007'), (err: unknown) => err instanceof StorageTamperedError && err.key === 'log/000000000007');
+        }
+        // Moved to another key, it fails as a version 2 value does.
+        await inner.write({ puts: [['log/000000000008', v1]] });
+        await assert.rejects(kv.get('log/000000000008'), StorageTamperedError);
+        // A version 2 value relabelled as version 1 does not open either.
+        await kv.write({ puts: [['log/000000000009', Buffer.from(SECRET)]] });
+        const relabelled = Buffer.from((await inner.get('log/000000000009'))!);
+        relabelled[0] = 0x01;
+        await inner.write({ puts: [['log/000000000009', relabelled]] });
+        await assert.rejects(kv.get('log/000000000009'), StorageTamperedError);
+        // Written again, a value is sealed in version 2.
+        await kv.write({ puts: [['log/000000000007', Buffer.from(SECRET)]] });
+        assert.equal((await inner.get('log/000000000007'))![0], 0x02);
+        await kv.close();
+      } finally {
+        await raw.destroy();
+      }
+    });
+
     it('uses a fresh nonce per value: equal plaintexts are stored differently', async () => {
       const raw = await createRaw();
       try {
@@ -104,7 +147,7 @@ function tamperTests(name: string, createRaw: () => Promise<RawStore>, skip?: st
         await kv.write({ puts: [['x', Buffer.from(SECRET)]] });
         const second = Buffer.from((await inner.get('x'))!);
         assert.ok(!first.equals(second));
-        assert.ok(!first.subarray(1, 13).equals(Buffer.from((await inner.get('y'))!).subarray(1, 13)));
+        assert.ok(!first.subarray(1, 25).equals(Buffer.from((await inner.get('y'))!).subarray(1, 25)));
         await kv.close();
       } finally {
         await raw.destroy();

@@ -1,6 +1,6 @@
 /**
  * Opens a replica's storage from configuration: the embedded store (default), Redis,
- * or memory (nothing survives a restart), wrapped in AES-256-GCM encryption at rest
+ * or memory (nothing survives a restart), wrapped in encryption at rest (XChaCha20-Poly1305, encrypted-kv.ts)
  * unless turned off. A damaged embedded store is moved aside and the replica starts
  * empty: it then rejoins by state transfer instead of crash-looping.
  */
