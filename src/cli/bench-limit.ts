@@ -16,7 +16,7 @@ import { MessageType } from '../core/messages.ts';
 import { decodeMessage } from '../core/codec.ts';
 import { TlsConnector, type Connection } from '../host/transport/index.ts';
 import { createClusterPki, loadIdentity } from '../security/pki.ts';
-import { latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
+import { formatCpu, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
 
 export interface LimitOptions {
   replicas: number;
@@ -150,5 +150,5 @@ export async function benchLimit(o: LimitOptions): Promise<void> {
   console.log(`latency us: avg ${l.avg}  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}`);
   const t = r.clientTransport;
   console.log(`client socket: ${t.writeCalls} writes (${(t.framesSent / Math.max(1, t.writeCalls)).toFixed(1)} requests each), ${t.chunksReceived} chunks read (≈ ${(t.framesSent / Math.max(1, t.chunksReceived)).toFixed(1)} replies each)`);
-  console.log(`cpu % of a core: ${Object.entries(r.cpuPercent).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(formatCpu(r.cpuPercent, r.throughputOpsPerS));
 }

@@ -14,7 +14,7 @@ import { PresignedSigner } from './presigned-signer.ts';
 import { serverPolicy } from './server-spawn.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { connectProxy, type ConnectedProxy } from './proxy-transport.ts';
-import { clusterPids, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
+import { clusterPids, formatCpu, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
 import { benchRuns, formatSpread, medianCpu, medianLatency, spreadOf } from './bench-runs.ts';
 
 export interface MicroOptions {
@@ -170,7 +170,7 @@ export function formatMicro(r: MicroResult): string {
     ...(r.presigned ? [`requests signed before the warm-up (as by clients on other machines): ${r.presigned.before} prepared, ${r.presigned.inline} signed inline`] : []),
     `throughput ${r.throughputOpsPerS} ops/s, failures ${r.failures}`,
     `latency us: avg ${l.avg}  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}`,
-    `cpu % of a core: ${Object.entries(r.cpuPercent).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    formatCpu(r.cpuPercent, r.throughputOpsPerS),
   ].join('\n');
 }
 

@@ -71,6 +71,18 @@ export async function measureWindow(
   return { elapsedMs, cpuPercent };
 }
 
+/**
+ * The line that ends a benchmark's report: each process's CPU (in % of one core), and their
+ * sum per operation in µs, all processes together. The sum varies much less from run to run
+ * than throughput or latency on a shared machine, so it is the figure to compare levers by.
+ * @param cpuPercent from `measureWindow`; @param opsPerS the run's throughput (ops/s).
+ */
+export function formatCpu(cpuPercent: Readonly<Record<string, number>>, opsPerS: number): string {
+  const total = Object.values(cpuPercent).reduce((sum, v) => sum + v, 0);
+  const perOp = opsPerS > 0 ? `${Math.round((total / 100 / opsPerS) * 1e6)} us` : 'n/a';
+  return `cpu % of a core: ${Object.entries(cpuPercent).map(([k, v]) => `${k} ${v}`).join(', ')}; all processes: ${perOp} of CPU per operation`;
+}
+
 /** name -> pid for a local cluster's replicas and this process. */
 export function clusterPids(processes: ReadonlyMap<number, { pid?: number | undefined }>, prefix = 'replica'): Map<string, number> {
   const pids = new Map<string, number>([...processes].map(([id, c]) => [`${prefix}-${id}`, c.pid!]));

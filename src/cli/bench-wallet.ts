@@ -29,7 +29,7 @@ import { serverPolicy } from './server-spawn.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { replicaVerifier } from './proxy-transport.ts';
 import { WalletHttp } from './wallet-http.ts';
-import { clusterPids, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
+import { clusterPids, formatCpu, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
 import { benchRuns, formatSpread, medianCpu, medianLatency, spreadOf } from './bench-runs.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 import { Prng } from '../sim/prng.ts';
@@ -264,7 +264,7 @@ export function formatWalletBench(r: WalletBenchResult): string {
     const bft = v.bftLatencyUs ? `${v.bftLatencyUs.p50} | ${v.bftLatencyUs.p99}` : '- | -';
     lines.push(`| ${k} | ${v.count} | ${v.latencyUs.avg} | ${v.latencyUs.p50} | ${v.latencyUs.p90} | ${v.latencyUs.p99} | ${bft} |`);
   }
-  lines.push(`cpu % of a core: ${Object.entries(r.cpuPercent).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push(formatCpu(r.cpuPercent, r.throughputOpsPerS));
   return lines.join('\n');
 }
 
