@@ -73,8 +73,9 @@ export async function measureWindow(
 
 /**
  * The line that ends a benchmark's report: each process's CPU (in % of one core), and their
- * sum per operation in µs, all processes together. The sum varies much less from run to run
- * than throughput or latency on a shared machine, so it is the figure to compare levers by.
+ * sum per operation in µs, all processes together. Throughput and latency at low load also
+ * count time spent waiting for a core; the sum says what a lever costs or saves (it still
+ * moves with the machine's hour: waking halted vCPUs and switching contexts cost CPU too).
  * @param cpuPercent from `measureWindow`; @param opsPerS the run's throughput (ops/s).
  */
 export function formatCpu(cpuPercent: Readonly<Record<string, number>>, opsPerS: number): string {
