@@ -5,7 +5,6 @@
  * `bench micro`'s figure is read as a fraction of this one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { serverCommand, serverPolicy } from './server-spawn.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { decodeMessage } from '../core/codec.ts';
 import { TlsConnector, type Connection } from '../host/transport/index.ts';
 import { createClusterPki, loadIdentity } from '../security/pki.ts';
 import { formatCpu, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
+import { serverCommand, serverPolicy } from './server-spawn.ts';
 
 export interface LimitOptions {
   replicas: number;

@@ -11,11 +11,11 @@ import { performance } from 'node:perf_hooks';
 import { loadIdentity } from '../security/pki.ts';
 import { Ed25519Signer, sha256 } from '../crypto/ed25519.ts';
 import { PresignedSigner } from './presigned-signer.ts';
-import { serverPolicy } from './server-spawn.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { connectProxy, type ConnectedProxy } from './proxy-transport.ts';
 import { clusterPids, formatCpu, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
 import { benchRuns, formatSpread, medianCpu, medianLatency, spreadOf } from './bench-runs.ts';
+import { serverPolicy } from './server-spawn.ts';
 
 export interface MicroOptions {
   replicas: number;

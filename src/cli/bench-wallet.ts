@@ -25,12 +25,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { depositOperation, registerOperation, transferOperation } from '../wallet/index.ts';
-import { serverPolicy } from './server-spawn.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { replicaVerifier } from './proxy-transport.ts';
 import { WalletHttp } from './wallet-http.ts';
 import { clusterPids, formatCpu, latencySummary, measureWindow, settleWithin, type LatencyUs } from './bench-stats.ts';
 import { benchRuns, formatSpread, medianCpu, medianLatency, spreadOf } from './bench-runs.ts';
+import { serverPolicy } from './server-spawn.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 import { Prng } from '../sim/prng.ts';
 

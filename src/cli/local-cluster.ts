@@ -4,7 +4,6 @@
  * Used by `bulwark start`, the benchmarks and the integration tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { serverCommand } from './server-spawn.ts';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { connect } from 'node:net';
 import { createClusterPki } from '../security/pki.ts';
 import { gatewayClientId, loadClusterConfig, type ClusterConfig } from './cluster-config.ts';
 import type { ByzantineBehaviour } from './byzantine-replica.ts';
+import { serverCommand } from './server-spawn.ts';
 
 export interface LocalClusterOptions {
   /** Folder for cluster.json, the PKI and logs. */

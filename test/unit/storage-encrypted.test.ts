@@ -137,6 +137,20 @@ function tamperTests(name: string, createRaw: () => Promise<RawStore>, skip?: st
       }
     });
 
+    it('seals an empty value as a bare envelope and opens it empty', async () => {
+      const raw = await createRaw();
+      try {
+        const inner = await raw.open();
+        const kv = encryptedKv(inner, KEY);
+        await kv.write({ puts: [['marker', new Uint8Array(0)]] });
+        assert.equal((await inner.get('marker'))!.byteLength, 1 + 24 + 16);
+        assert.equal((await kv.get('marker'))!.byteLength, 0);
+        await kv.close();
+      } finally {
+        await raw.destroy();
+      }
+    });
+
     it('uses a fresh nonce per value: equal plaintexts are stored differently', async () => {
       const raw = await createRaw();
       try {
