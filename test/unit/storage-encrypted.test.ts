@@ -48,11 +48,21 @@ interface RawStore {
 
 function tamperTests(name: string, createRaw: () => Promise<RawStore>, skip?: string): void {
   describe(`encryption over ${name}`, { skip }, () => {
-    it('detects a flipped byte anywhere in a stored value, naming the key', async () => {
+    /** Runs `body` on a fresh raw store and the encrypting wrapper over it, then closes and destroys them. */
+    const withStore = async (body: (inner: KvBackend, kv: KvBackend) => Promise<void>): Promise<void> => {
       const raw = await createRaw();
       try {
         const inner = await raw.open();
         const kv = encryptedKv(inner, KEY);
+        await body(inner, kv);
+        await kv.close();
+      } finally {
+        await raw.destroy();
+      }
+    };
+
+    it('detects a flipped byte anywhere in a stored value, naming the key', () =>
+      withStore(async (inner, kv) => {
         await kv.write({ puts: [['log/000000000001', Buffer.from(SECRET)], ['log/000000000002', Buffer.from('other')]] });
         const sealed = Buffer.from((await inner.get('log/000000000001'))!);
         // Envelope version 2: version, 24-byte nonce, ciphertext, 16-byte tag.
@@ -79,17 +89,10 @@ function tamperTests(name: string, createRaw: () => Promise<RawStore>, skip?: st
         await inner.write({ puts: [['log/000000000001', sealed]] });
         assert.equal(Buffer.from((await kv.get('log/000000000001'))!).toString(), SECRET);
         assert.equal(Buffer.from((await kv.get('log/000000000002'))!).toString(), 'other');
-        await kv.close();
-      } finally {
-        await raw.destroy();
-      }
-    });
+      }));
 
-    it('detects values swapped between keys, and values read under another key', async () => {
-      const raw = await createRaw();
-      try {
-        const inner = await raw.open();
-        const kv = encryptedKv(inner, KEY);
+    it('detects values swapped between keys, and values read under another key', () =>
+      withStore(async (inner, kv) => {
         await kv.write({ puts: [['a', Buffer.from('balance=1')], ['b', Buffer.from('balance=1000000')]] });
         const [a, b] = [await inner.get('a'), await inner.get('b')];
         await inner.write({ puts: [['a', b!], ['b', a!]] });
@@ -99,17 +102,10 @@ function tamperTests(name: string, createRaw: () => Promise<RawStore>, skip?: st
         assert.equal(Buffer.from((await kv.get('b'))!).toString(), 'balance=1000000');
         // Another replica's key cannot read (or forge) these values.
         await assert.rejects(encryptedKv(inner, OTHER_KEY).get('a'), StorageTamperedError);
-        await kv.close();
-      } finally {
-        await raw.destroy();
-      }
-    });
+      }));
 
-    it('still opens values sealed in envelope version 1 (AES-256-GCM), and detects tampering there too', async () => {
-      const raw = await createRaw();
-      try {
-        const inner = await raw.open();
-        const kv = encryptedKv(inner, KEY);
+    it('still opens values sealed in envelope version 1 (AES-256-GCM), and detects tampering there too', () =>
+      withStore(async (inner, kv) => {
         const v1 = sealV1('log/000000000007', Buffer.from(SECRET));
         await inner.write({ puts: [['log/000000000007', v1]] });
         assert.equal(Buffer.from((await kv.get('log/000000000007'))!).toString(), SECRET);
@@ -131,42 +127,24 @@ function tamperTests(name: string, createRaw: () => Promise<RawStore>, skip?: st
         // Written again, a value is sealed in version 2.
         await kv.write({ puts: [['log/000000000007', Buffer.from(SECRET)]] });
         assert.equal((await inner.get('log/000000000007'))![0], 0x02);
-        await kv.close();
-      } finally {
-        await raw.destroy();
-      }
-    });
+      }));
 
-    it('seals an empty value as a bare envelope and opens it empty', async () => {
-      const raw = await createRaw();
-      try {
-        const inner = await raw.open();
-        const kv = encryptedKv(inner, KEY);
+    it('seals an empty value as a bare envelope and opens it empty', () =>
+      withStore(async (inner, kv) => {
         await kv.write({ puts: [['marker', new Uint8Array(0)]] });
         assert.equal((await inner.get('marker'))!.byteLength, 1 + 24 + 16);
         assert.equal((await kv.get('marker'))!.byteLength, 0);
-        await kv.close();
-      } finally {
-        await raw.destroy();
-      }
-    });
+      }));
 
-    it('uses a fresh nonce per value: equal plaintexts are stored differently', async () => {
-      const raw = await createRaw();
-      try {
-        const inner = await raw.open();
-        const kv = encryptedKv(inner, KEY);
+    it('uses a fresh nonce per value: equal plaintexts are stored differently', () =>
+      withStore(async (inner, kv) => {
         await kv.write({ puts: [['x', Buffer.from(SECRET)], ['y', Buffer.from(SECRET)]] });
         const first = Buffer.from((await inner.get('x'))!);
         await kv.write({ puts: [['x', Buffer.from(SECRET)]] });
         const second = Buffer.from((await inner.get('x'))!);
         assert.ok(!first.equals(second));
         assert.ok(!first.subarray(1, 25).equals(Buffer.from((await inner.get('y'))!).subarray(1, 25)));
-        await kv.close();
-      } finally {
-        await raw.destroy();
-      }
-    });
+      }));
   });
 }
 
