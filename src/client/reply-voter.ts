@@ -21,8 +21,6 @@ import type { Reply } from '../core/messages.ts';
 import { replyRootSigningMessage, replySigningMessage } from '../core/signing.ts';
 import { VerifiedRoots, merkleLeaf, merkleRootOf, type MerkleProof } from '../core/merkle.ts';
 
-export { VerifiedRoots };
-
 /** Evidence a third party can check: which replicas signed this result (each over its batch's reply-tree root). */
 export interface ReplyEvidence {
   readonly clientId: number;

@@ -14,13 +14,13 @@
  * and promoted. A deadline or retransmission therefore fires up to one sweep late.
  */
 import type { Hasher, Signer, Verifier } from '../crypto/signature.ts';
-import { requestRootSigningMessage, requestSigningMessage } from '../core/signing.ts';
-import { merkleLeaf, merkleTree } from '../core/merkle.ts';
+import { requestLeaf, requestRootSigningMessage } from '../core/signing.ts';
+import { VerifiedRoots, merkleTree } from '../core/merkle.ts';
 import { decodeMessage, encodeMessage, peekReply } from '../core/codec.ts';
 import { MessageType, type Reply, type Request } from '../core/messages.ts';
 import { byzantineQuorum, correctWitnesses, type View } from '../core/view.ts';
 import { BftError } from './errors.ts';
-import { ReplyVoter, VerifiedRoots, knownDigest, withLazyDigest, type VoteOutcome } from './reply-voter.ts';
+import { ReplyVoter, knownDigest, withLazyDigest, type VoteOutcome } from './reply-voter.ts';
 
 export interface ProxyTransport {
   /** Sends bytes to one replica, best effort (the transport reconnects underneath). */
@@ -314,7 +314,7 @@ export class ServiceProxy {
     this.turn = [];
     if (turn.length === 0) return;
     const hash = this.deps.hash;
-    const leaves = turn.map(({ request: r }) => merkleLeaf(hash, requestSigningMessage(r.clientId, r.session, r.seq, r.ordered, hash(r.payload))));
+    const leaves = turn.map(({ request: r }) => requestLeaf(hash, r.clientId, r.session, r.seq, r.ordered, hash(r.payload)));
     const { root, proofs } = merkleTree(hash, leaves);
     const signature = signer.sign(requestRootSigningMessage(this.clientId, root));
     turn.forEach((t, i) => {

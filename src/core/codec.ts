@@ -65,12 +65,9 @@ export type DecodeResult<T> = { ok: true; message: T } | { ok: false; reason: st
 // ---------------------------------------------------------------- encoding
 
 /**
- * Request flags: bit 0 ordered, bit 1 signed (a 64-byte signature follows the payload),
- * bit 2 a replier (u32, unordered requests only) follows.
- */
-/**
- * Flags: bit 0 ordered, bit 1 signed, bit 2 names a replier, bit 3 carries a Merkle proof
- * (signed requests sent with others in one turn; a one-leaf proof is never written).
+ * Request flags: bit 0 ordered; bit 1 signed (a 64-byte signature follows the payload);
+ * bit 3 a Merkle proof follows it (a signed request sent with others in one turn; a
+ * one-leaf proof is never written); bit 2 a replier (u32, unordered requests only) comes last.
  */
 function writeRequestBody(w: ByteWriter, r: Request): void {
   const replier = r.replier !== undefined;

@@ -26,8 +26,8 @@ import type { ReplicaDependencies, ReplicaOptions } from './options.ts';
 import { emptyReady, mustPersistBeforeSpeaking, type CoreEvent, type DurableRecord, type Ready } from './ready.ts';
 import { Sessions } from './sessions.ts';
 import { encodeReplies, encodeUnorderedReply, type ReplySigning } from './replies.ts';
-import { requestRootSigningMessage, requestSigningMessage } from './signing.ts';
-import { VerifiedRoots, merkleLeaf, merkleRootOf } from './merkle.ts';
+import { requestLeaf, requestRootSigningMessage } from './signing.ts';
+import { VerifiedRoots, merkleRootOf } from './merkle.ts';
 import { byzantineQuorum, correctWitnesses, isMember, leaderOf, type View } from './view.ts';
 import { onAccept, onPropose, onRequestArrived, onWrite, proposeIfLeader, resendAccept, type Round } from './normal-case.ts';
 import { applyPendingSync, maybeRequestSync, onStop, onStopData, onSync, onSyncForward, onSyncRequest, resendStop, sendStop } from './synchronization.ts';
@@ -545,7 +545,7 @@ export class Replica {
   requestSignatureValid(r: Request): boolean {
     if (!r.signature || !this.deps.clientVerifier) return false;
     const hash = this.deps.hash;
-    const leaf = merkleLeaf(hash, requestSigningMessage(r.clientId, r.session, r.seq, r.ordered, hash(r.payload)));
+    const leaf = requestLeaf(hash, r.clientId, r.session, r.seq, r.ordered, hash(r.payload));
     const root = r.proof ? merkleRootOf(hash, leaf, r.proof) : leaf;
     if (root.length === 0) return false;
     if (this.verifiedRequestRoots.has(r.clientId, root, r.signature)) return true;

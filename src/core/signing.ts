@@ -43,9 +43,14 @@ export function requestRootSigningMessage(clientId: number, root: Uint8Array): U
   return new ByteWriter(64).raw(TAG_REQUEST_ROOT).u32(clientId).raw(root).finish();
 }
 
+/** A request's leaf in its client's turn tree: the Merkle leaf of its `requestSigningMessage`. */
+export function requestLeaf(hash: Hasher, clientId: number, session: number, seq: number, ordered: boolean, payloadDigest: Uint8Array): Uint8Array {
+  return merkleLeaf(hash, requestSigningMessage(clientId, session, seq, ordered, payloadDigest));
+}
+
 /** What a client signs for a request sent alone: the root message of its one-leaf tree (the root is its leaf). */
 export function loneRequestSigningMessage(hash: Hasher, clientId: number, session: number, seq: number, ordered: boolean, payloadDigest: Uint8Array): Uint8Array {
-  return requestRootSigningMessage(clientId, merkleLeaf(hash, requestSigningMessage(clientId, session, seq, ordered, payloadDigest)));
+  return requestRootSigningMessage(clientId, requestLeaf(hash, clientId, session, seq, ordered, payloadDigest));
 }
 
 /**

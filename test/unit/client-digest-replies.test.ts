@@ -11,7 +11,8 @@ import { decodeMessage, encodeMessage } from '../../src/core/codec.ts';
 import { MessageType, type Reply, type Request } from '../../src/core/messages.ts';
 import { encodeUnorderedReply } from '../../src/core/replies.ts';
 import { Ed25519Signer, Ed25519Verifier, sha256 } from '../../src/crypto/ed25519.ts';
-import { ReplyVoter, VerifiedRoots, type VoteOutcome } from '../../src/client/reply-voter.ts';
+import { ReplyVoter, type VoteOutcome } from '../../src/client/reply-voter.ts';
+import { VerifiedRoots } from '../../src/core/merkle.ts';
 import { LocalCluster } from '../../src/sim/local-cluster.ts';
 
 const enc = new TextEncoder();
