@@ -85,6 +85,9 @@ export async function runReplica(config: ClusterConfig, id: number, byzantine?: 
       // Reads ask this process's own replica for the full result, the others for its
       // digest: a 300-entry ledger page crosses one TLS link instead of four.
       unorderedReplier: id,
+      // ...and go first to a quorum of replicas (this one and the next 2f), not to all:
+      // the other f do not build the page unless the quorum's answers fall short.
+      unorderedFanout: 'quorum',
       // Its own replica's reply signatures are not checked: that replica and this gateway
       // share a process, so neither can be faulty without the other.
       colocatedReplica: id,
