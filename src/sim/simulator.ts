@@ -211,10 +211,14 @@ export class Simulation implements ClientHost {
       // Half the clients read with digest replies, from a replier that may be faulty.
       const replierRng = this.rng.fork(`replier/${clientId}`);
       const replier = replierRng.chance(0.5) ? replierRng.pick(this.view.members) : undefined;
+      // Half send their reads to a quorum first, as gateways do (lever 45), so that silent,
+      // lagging and lying replicas meet that path too.
+      const quorumFirst = this.rng.fork(`fanout/${clientId}`).chance(0.5);
       const proxy = new ServiceProxy(
         {
           clientId,
           ...(replier !== undefined ? { unorderedReplier: replier } : {}),
+          ...(quorumFirst ? { unorderedFanout: 'quorum' as const } : {}),
           view: this.view,
           session: 1 + this.rng.fork(`session/${clientId}`).int(0, 1_000_000),
           invokeTimeoutMs: 3_600_000,
