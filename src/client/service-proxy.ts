@@ -80,8 +80,9 @@ export interface ServiceProxyOptions {
    * asked has answered without a quorum of matching replies, or after `unorderedSpreadMs`.
    * It needs the same quorum of matching replies either way; the other f replicas are just
    * not asked to do the work (a 300-entry ledger page is built by three replicas instead of
-   * four). The read optimization of "preferred quorums" (Cowling et al., HQ, OSDI 2006 §3;
-   * Zyzzyva's and Aardvark's clients likewise contact a quorum first).
+   * four). The "preferred quorum" of Q/U (Abd-El-Malek et al., SOSP 2005) and HQ (Cowling
+   * et al., OSDI 2006), applied to reads. One timer per read while it waits on its first
+   * quorum, cleared with the answer (reads are far fewer in flight than ordered requests).
    */
   readonly unorderedFanout?: 'all' | 'quorum';
   /** With `unorderedFanout: 'quorum'`, how long a read waits for the first quorum before it goes to every replica (ms). Default 20. */
