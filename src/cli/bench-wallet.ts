@@ -1,6 +1,7 @@
 /**
  * `bulwark bench wallet`: the real job — signed wallet operations through the HTTPS API
- * of all replicas, many concurrent closed-loop clients, on a pre-created population.
+ * of all replicas, many concurrent clients in a closed loop (or an open loop at a set rate,
+ * `--rate`), on a pre-created population.
  *
  * Workloads:
  * - `transfers`: owner-signed transfers between random accounts (every replica verifies
@@ -23,7 +24,6 @@ import { generateKeyPairSync, createPrivateKey, type KeyObject } from 'node:cryp
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { depositOperation, registerOperation, transferOperation } from '../wallet/index.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { replicaVerifier } from './proxy-transport.ts';
@@ -33,6 +33,7 @@ import { benchRuns, formatSpread, medianCpu, medianLatency, spreadOf } from './b
 import { serverPolicy } from './server-spawn.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 import { Prng } from '../sim/prng.ts';
+import { closedLoop, openLoop, type LoadRecorder, type LoadResult, type OpenLoopResult } from './bench-load.ts';
 
 export interface WalletBenchOptions {
   workload: 'transfers' | 'smallbank' | 'ledger';
@@ -51,6 +52,12 @@ export interface WalletBenchOptions {
   json?: boolean;
   /** Run the benchmark this many times and report each run and the medians (bench-runs.ts); default 1. */
   runs?: number;
+  /**
+   * Open loop: operations arrive at this rate (ops/s, a seeded Poisson process) and each
+   * one's latency counts from when it was due, queueing included (bench-load.ts). `clients`
+   * then bounds the operations in flight. Undefined: closed loop.
+   */
+  rate?: number;
 }
 
 type OpKind = 'transfer' | 'balance' | 'deposit-checking' | 'transact-savings' | 'amalgamate' | 'write-check' | 'send-payment' | 'ledger-page';
@@ -73,6 +80,12 @@ export interface WalletBenchResult {
   cpuPercent: Record<string, number>;
   /** The Linux scheduling policy the replica processes ran under (server-spawn.ts). */
   serverScheduling: 'batch' | 'other';
+  /**
+   * Open loop only: the offered rate (ops/s), the arrivals over the whole run (warm-up
+   * included), how many found all clients busy, and the most that waited at once. An
+   * offered rate the cluster cannot sustain shows as a growing backlog.
+   */
+  openLoop?: { offeredOpsPerS: number; arrivals: number; waitedForClient: number; backlogMax: number };
 }
 
 interface Account {
@@ -83,7 +96,13 @@ interface Account {
 
 type Call = { kind: OpKind; run: (http: WalletHttp) => Promise<unknown> };
 
+/**
+ * Runs one benchmark on a fresh local cluster (4 replicas, each with its HTTPS API) and stops it.
+ * @throws RangeError if `rate` is given and is not in (0, CLUSTER_OPS_PER_S_MAX] ops/s
+ * @throws Error if a client used up its pre-signed operations before the window ended
+ */
 export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBenchResult> {
+  if (o.rate !== undefined && !(o.rate > 0 && o.rate <= CLUSTER_OPS_PER_S_MAX)) throw new RangeError(`--rate must be in (0, ${CLUSTER_OPS_PER_S_MAX}] operations per second, got ${o.rate}`);
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-wallet-bench-'));
   const storage: ClusterConfig['storage'] = o.storage === 'redis' ? { kind: 'redis', url: o.redisUrl ?? 'redis://127.0.0.1:6379' } : { kind: o.storage };
   const cluster = await startLocalCluster({ dir, replicas: 4, basePort: o.basePort, apiBasePort: o.basePort + 500, storage, env: { BULWARK_LOG_LEVEL: 'warn' } });
@@ -177,38 +196,33 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
     let measuring = false;
     let running = true;
     let failures = 0;
-    let exhausted = 0;
     const samples = new Map<OpKind, number[]>();
     const bftSamples = new Map<OpKind, number[]>();
-    const loops = plans.map(async (plan, c) => {
-      const h = https[c % https.length]!;
-      for (const call of plan) {
-        if (!running) return;
-        const t0 = performance.now();
-        try {
-          const answer = await call.run(h);
-          if (measuring) {
-            const xs = samples.get(call.kind) ?? [];
-            xs.push((performance.now() - t0) * 1000);
-            samples.set(call.kind, xs);
-            const bftMs = bftMsOf(answer);
-            if (bftMs !== undefined) {
-              const bs = bftSamples.get(call.kind) ?? [];
-              bs.push(bftMs * 1000);
-              bftSamples.set(call.kind, bs);
-            }
-          }
-        } catch {
-          if (measuring) failures++;
-        }
-      }
-      if (running) exhausted++;
-    });
+    const push = (m: Map<OpKind, number[]>, kind: OpKind, us: number): void => {
+      const xs = m.get(kind) ?? [];
+      xs.push(us);
+      m.set(kind, xs);
+    };
+    const recorder: LoadRecorder<OpKind> = {
+      done: (kind, dueMs, doneMs, answer) => {
+        if (!measuring) return;
+        push(samples, kind, (doneMs - dueMs) * 1000);
+        const bftMs = bftMsOf(answer);
+        if (bftMs !== undefined) push(bftSamples, kind, bftMs * 1000);
+      },
+      failed: () => {
+        if (measuring) failures++;
+      },
+    };
+    // Client c sends through replica c mod n's API.
+    const calls = plans.map((plan, c) => plan.map((call) => ({ kind: call.kind, run: () => call.run(https[c % https.length]!) })));
+    const driver: Promise<LoadResult | OpenLoopResult> = o.rate === undefined ? closedLoop(calls, recorder, () => running) : openLoop(calls, o.rate, new Prng(7), recorder, () => running);
     const { elapsedMs, cpuPercent } = await measureWindow(clusterPids(cluster.processes), o.warmupS, o.measureS, (on) => (measuring = on));
     running = false;
+    let load: LoadResult | OpenLoopResult | undefined;
+    await settleWithin(driver.then((r) => (load = r)), 10_000);
     // A client that ran out of operations idled in the window: its figures would be too low.
-    if (exhausted > 0) throw new Error(`${exhausted} of ${o.clients} clients used up their ${perClient} pre-signed operations before the window ended`);
-    await settleWithin(Promise.all(loops), 10_000);
+    if (load && load.exhausted > 0) throw new Error(`${load.exhausted} of ${o.clients} clients used up their ${perClient} pre-signed operations before the window ended`);
     let total = 0;
     const perOperation: WalletBenchResult['perOperation'] = {};
     for (const [kind, xs] of samples) {
@@ -216,7 +230,8 @@ export async function runWalletBench(o: WalletBenchOptions): Promise<WalletBench
       const bs = bftSamples.get(kind);
       perOperation[kind] = { count: xs.length, latencyUs: latencySummary(xs), ...(bs && bs.length > 0 ? { bftLatencyUs: latencySummary(bs) } : {}) };
     }
-    return { workload: o.workload, clients: o.clients, storage: o.storage, throughputOpsPerS: Math.round((total / elapsedMs) * 1000), failures, perOperation, cpuPercent, serverScheduling: serverPolicy() };
+    const openLoopStats = load && 'arrivals' in load ? { offeredOpsPerS: o.rate!, arrivals: load.arrivals, waitedForClient: load.waitedForClient, backlogMax: load.backlogMax } : undefined;
+    return { workload: o.workload, clients: o.clients, storage: o.storage, throughputOpsPerS: Math.round((total / elapsedMs) * 1000), failures, perOperation, cpuPercent, serverScheduling: serverPolicy(), ...(openLoopStats ? { openLoop: openLoopStats } : {}) };
   } finally {
     await Promise.all(https.map((h) => h.close()));
     await cluster.stop();
@@ -258,7 +273,9 @@ async function runParallel(tasks: ((h: WalletHttp) => Promise<unknown>)[], https
 }
 
 export function formatWalletBench(r: WalletBenchResult): string {
-  const lines = [`workload ${r.workload}, ${r.clients} clients, storage ${r.storage}, replicas under SCHED_${r.serverScheduling.toUpperCase()}: ${r.throughputOpsPerS} ops/s, failures ${r.failures}`];
+  const load = r.openLoop ? `open loop at ${r.openLoop.offeredOpsPerS} ops/s offered, at most ${r.clients} in flight` : `${r.clients} closed-loop clients`;
+  const lines = [`workload ${r.workload}, ${load}, storage ${r.storage}, replicas under SCHED_${r.serverScheduling.toUpperCase()}: ${r.throughputOpsPerS} ops/s, failures ${r.failures}`];
+  if (r.openLoop) lines.push(`arrivals ${r.openLoop.arrivals} (warm-up included), ${r.openLoop.waitedForClient} waited for a free client, at most ${r.openLoop.backlogMax} at once; latency counts from when each was due`);
   lines.push('| operation | count | avg us | p50 us | p90 us | p99 us | of which BFT: p50 us | p99 us |', '|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [k, v] of Object.entries(r.perOperation)) {
     const bft = v.bftLatencyUs ? `${v.bftLatencyUs.p50} | ${v.bftLatencyUs.p99}` : '- | -';
@@ -291,6 +308,18 @@ export function medianWalletBench(runs: readonly WalletBenchResult[]): WalletBen
     failures: runs.reduce((sum, r) => sum + r.failures, 0),
     perOperation,
     cpuPercent: medianCpu(runs.map((r) => r.cpuPercent)),
+    ...(runs[0]!.openLoop ? { openLoop: openLoopOverRuns(runs) } : {}),
+  };
+}
+
+/** Open-loop counts over runs: arrivals and waits summed, the largest backlog of any run. */
+function openLoopOverRuns(runs: readonly WalletBenchResult[]): NonNullable<WalletBenchResult['openLoop']> {
+  const stats = runs.map((r) => r.openLoop).filter((x) => x !== undefined);
+  return {
+    offeredOpsPerS: stats[0]!.offeredOpsPerS,
+    arrivals: stats.reduce((sum, x) => sum + x.arrivals, 0),
+    waitedForClient: stats.reduce((sum, x) => sum + x.waitedForClient, 0),
+    backlogMax: Math.max(...stats.map((x) => x.backlogMax)),
   };
 }
 
