@@ -141,12 +141,15 @@ export async function openLoop<K extends string>(
   let nextDueMs = clock.now() + prng.exponential(meanGapMs);
   while (running()) {
     const now = clock.now();
+    let arrived = 0;
     for (; nextDueMs <= now; nextDueMs += prng.exponential(meanGapMs)) {
-      arrivals++;
-      if (waiting.length > 0 || idle.length === 0) waitedForClient++;
+      arrived++;
       waiting.push(nextDueMs);
     }
+    arrivals += arrived;
     while (waiting.length > 0 && idle.length > 0) dispatch(waiting.shift()!, idle.shift()!);
+    // Arrivals join the back of the queue: those of this pass still queued found no client.
+    waitedForClient += Math.min(arrived, waiting.length);
     backlogMax = Math.max(backlogMax, waiting.length);
     if (exhaustedClients.size === plans.length) break;
     await Promise.race([clock.sleepUntil(nextDueMs), clientFreed]);
