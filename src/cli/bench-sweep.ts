@@ -4,20 +4,13 @@
  * chart (plot-throughput-latency.ts): x = throughput, y = p50 latency, one line per
  * configuration.
  *
- * Each point is a child process (`node --import tsx src/cli/main.ts bench micro ... --json`)
- * rather than `runMicro` in this process: runMicro would return its result cleanly, but
- * its closed-loop clients run in the calling process, so in-process points would share
- * one heap, JIT and event loop (and any handle a point leaks) across the whole sweep. A
- * child per point gives exactly what `bench micro --json` gives by hand, and a point that
- * hangs is killed on a deadline without losing the others. The cost (≈ 1 s of tsx start
- * per point) falls outside the measured window.
+ * Each point is a child process (`bench micro ... --json`, bench-child.ts says why).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MicroResult } from './bench-micro.ts';
+import { runBenchChild } from './bench-child.ts';
 
 /** One line of the chart: what differs between runs of `bench micro` at a client count. */
 export interface SweepConfig {
@@ -164,52 +157,12 @@ export function microArgs(c: SweepConfig, clients: number, o: Pick<SweepOptions,
   ];
 }
 
-const mainTs = fileURLToPath(new URL('./main.ts', import.meta.url));
-/** The repository root: `--import tsx` resolves tsx from the child's working folder. */
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-/** Output kept from a child for error messages. */
-const CHILD_OUTPUT_MAX = 64 * 1024;
-
 /**
  * Runs one `bench micro` child and parses its JSON line.
- * @throws Error with the child's exit status and the end of its stderr if it fails,
- *   prints no JSON, or outlives `deadlineMs` (it is then killed; its replicas exit with it).
+ * @throws Error as `runBenchChild`, or if the JSON lacks throughputOpsPerS or latencyUs.
  */
 export function runMicroChild(args: readonly string[], deadlineMs: number): Promise<MicroResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', mainTs, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const keep = (s: string, chunk: Buffer) => (s + chunk.toString('utf8')).slice(-CHILD_OUTPUT_MAX);
-    child.stdout.on('data', (b: Buffer) => (stdout = keep(stdout, b)));
-    child.stderr.on('data', (b: Buffer) => (stderr = keep(stderr, b)));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-    }, deadlineMs);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      // The child's own error line (commander's `error:`, main's `bulwark:`) says more than its help text.
-      const lines = stderr.trim().split('\n');
-      const tail = (lines.find((l) => /^(error|bulwark):/.test(l)) ?? lines.slice(-5).join(' | ')).trim();
-      if (timedOut) return reject(new Error(`bench micro did not finish within ${(deadlineMs / 1000).toFixed(1)} s${tail ? `: ${tail}` : ''}`));
-      if (code !== 0) return reject(new Error(`bench micro exited with ${code ?? signal}${tail ? `: ${tail}` : ''}`));
-      const line = stdout.trim().split('\n').pop() ?? '';
-      try {
-        const r = JSON.parse(line) as MicroResult;
-        if (typeof r.throughputOpsPerS !== 'number' || typeof r.latencyUs?.p50 !== 'number') throw new Error('missing throughputOpsPerS or latencyUs');
-        resolve(r);
-      } catch (e) {
-        reject(new Error(`bench micro printed no result JSON (${e instanceof Error ? e.message : String(e)}): ${line.slice(0, 200)}`));
-      }
-    });
-  });
+  return runBenchChild(args, deadlineMs, 'bench micro', (r: MicroResult) => typeof r.throughputOpsPerS === 'number' && typeof r.latencyUs?.p50 === 'number');
 }
 
 /**

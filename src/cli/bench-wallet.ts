@@ -252,7 +252,7 @@ function bftMsOf(answer: unknown): number | undefined {
 /** A bound on one closed-loop client's rate (ops/s); one client gets ≈ 100–250 transfers/s here. */
 const CLIENT_OPS_PER_S_MAX = 1000;
 /** A bound on the whole cluster's rate (ops/s), shared by the clients (it verifies every owner signature 4 times). */
-const CLUSTER_OPS_PER_S_MAX = 8000;
+export const CLUSTER_OPS_PER_S_MAX = 8000;
 
 /** Operations to pre-sign per client so that none runs out within `seconds` (s). */
 function planLength(clients: number, seconds: number): number {

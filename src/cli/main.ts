@@ -175,6 +175,20 @@ bench
   .action(async (o) => (await import('./bench-sweep.ts')).benchSweep(o));
 
 bench
+  .command('wallet-sweep')
+  .description('the wallet\'s latency against offered load: bench wallet --rate at each rate, to a JSON file and an SVG chart (p50, p90, p99)')
+  .option('--rates <list>', 'comma-separated offered rates, transfers/s', '100,200,400,600,800,1000')
+  .option('--clients <c>', 'the most transfers in flight', int('clients'), 128)
+  .option('--warmup-s <s>', 'warm-up seconds per point', int('warmup-s'), 10)
+  .option('--measure-s <s>', 'measurement seconds per point', int('measure-s'), 10)
+  .addOption(new Option('--storage <kind>', 'replica storage').choices(['embedded', 'memory']).default('embedded'))
+  .option('--base-port <port>', 'first replica port of every point', int('port'), 16000)
+  .option('--out <file>', 'JSON file of all points', 'docs/figures/wallet-open-loop.json')
+  .option('--svg <file>', 'the chart (default: --out with .svg)')
+  .option('--no-plot', 'write the JSON only')
+  .action(async (o) => (await import('./bench-wallet-sweep.ts')).benchWalletSweep(o));
+
+bench
   .command('plot')
   .description("re-draw bench sweep's throughput-latency chart from its JSON file, without measuring")
   .option('--in <file>', 'JSON file written by bench sweep', 'docs/figures/throughput-latency.json')

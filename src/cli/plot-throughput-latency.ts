@@ -83,48 +83,73 @@ export function parseThroughputLatencyFile(text: string): ThroughputLatencyFile 
   return { points: out, options: { ...num('window'), ...num('warmupS'), ...num('measureS') } };
 }
 
+/** One point of a latency chart: which line it belongs to, where it goes, what it is labelled. */
+export interface LatencyRow {
+  /** The line (legend entry). */
+  series: string;
+  /** Draws each line through its points in this order (client count, offered rate). */
+  order: number;
+  /** Throughput, ops/s. */
+  throughputOpsPerS: number;
+  /** Latency, ms. */
+  latencyMs: number;
+  /** The text beside the point. */
+  label: string;
+}
+
+export interface LatencyChartOptions extends ChartOptions {
+  /** Default `Latency p50 (ms)`. */
+  yTitle?: string;
+  /** Default `Configuration`. */
+  legendTitle?: string;
+  /** What a row's `order` is, as screen readers announce each line (default `clients`). */
+  orderTitle?: string;
+}
+
 /**
- * The Vega-Lite spec of the chart. Points without a completed request (throughput 0 or
- * p50 0, where latency is undefined and a log axis cannot place them) are left out.
- * Configurations appear in the legend in the order they first occur in `points`.
+ * The Vega-Lite spec of a latency chart: x = throughput, y = latency, one line per series.
+ * Rows without a completed request (throughput 0 or latency 0, where latency is undefined
+ * and a log axis cannot place them) are left out. Series appear in the legend in the order
+ * they first occur in `rows`.
  */
-export function throughputLatencySpec(points: readonly ThroughputLatencyPoint[], o: ChartOptions = {}): TopLevelSpec {
-  const rows = points
-    .filter((p) => p.throughputOpsPerS > 0 && p.latencyUs.p50 > 0)
-    .map((p) => ({
-      configuration: p.label ?? p.config,
-      clients: p.clients,
-      throughputOpsPerS: p.throughputOpsPerS,
-      latencyP50Ms: p.latencyUs.p50 / 1000,
-    }));
-  const order = [...new Set(rows.map((r) => r.configuration))];
+export function latencyChartSpec(rows: readonly LatencyRow[], o: LatencyChartOptions = {}): TopLevelSpec {
+  const values = rows.filter((r) => r.throughputOpsPerS > 0 && r.latencyMs > 0).map((r) => ({ ...r }));
+  const order = [...new Set(values.map((r) => r.series))];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: o.title ?? 'Bulwark: throughput vs latency', ...(o.subtitle ? { subtitle: o.subtitle } : {}) },
     width: o.widthPx ?? 640,
     height: o.heightPx ?? 400,
     background: 'white',
-    data: { values: rows },
+    data: { values },
     encoding: {
       x: { field: 'throughputOpsPerS', type: 'quantitative', title: X_TITLE, scale: { zero: true } },
-      y: { field: 'latencyP50Ms', type: 'quantitative', title: Y_TITLE, scale: o.yScale === 'linear' ? { zero: true } : { type: 'log' } },
-      color: { field: 'configuration', type: 'nominal', title: 'Configuration', sort: order },
+      y: { field: 'latencyMs', type: 'quantitative', title: o.yTitle ?? Y_TITLE, scale: o.yScale === 'linear' ? { zero: true } : { type: 'log' } },
+      color: { field: 'series', type: 'nominal', title: o.legendTitle ?? 'Configuration', sort: order },
     },
     layer: [
-      // `order` draws each line through its points by client count, not by x.
-      { mark: { type: 'line', point: true }, encoding: { order: { field: 'clients', type: 'quantitative' } } },
-      { mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 4, dy: -3, fontSize: 9 }, encoding: { text: { field: 'clients', type: 'quantitative' } } },
+      // `order` draws each line through its points by client count (or rate), not by x.
+      { mark: { type: 'line', point: true }, encoding: { order: { field: 'order', type: 'quantitative', title: o.orderTitle ?? 'clients' } } },
+      { mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 4, dy: -3, fontSize: 9 }, encoding: { text: { field: 'label', type: 'nominal', title: o.orderTitle ?? 'clients' } } },
     ],
     // Legend labels untruncated: without a canvas vega estimates text widths generously.
     config: { font: 'sans-serif', legend: { labelLimit: 0 } },
   };
 }
 
+/** `bench sweep`'s chart: one line per configuration, each point labelled with its client count. */
+export function throughputLatencySpec(points: readonly ThroughputLatencyPoint[], o: ChartOptions = {}): TopLevelSpec {
+  return latencyChartSpec(
+    points.map((p) => ({ series: p.label ?? p.config, order: p.clients, throughputOpsPerS: p.throughputOpsPerS, latencyMs: p.latencyUs.p50 / 1000, label: String(p.clients) })),
+    o,
+  );
+}
+
 /**
- * Renders the chart to an SVG document (headless, no canvas).
+ * Renders a Vega-Lite spec to an SVG document (headless, no canvas).
  * @throws Error saying which packages to install if vega or vega-lite is missing.
  */
-export async function renderThroughputLatencySvg(points: readonly ThroughputLatencyPoint[], o: ChartOptions = {}): Promise<string> {
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   let vega: typeof import('vega');
   let vegaLite: typeof import('vega-lite');
   try {
@@ -132,13 +157,18 @@ export async function renderThroughputLatencySvg(points: readonly ThroughputLate
   } catch (e) {
     throw new Error(`drawing the chart needs the packages vega and vega-lite (npm install vega@^6.4.0 vega-lite@~6.4.3): ${e instanceof Error ? e.message : String(e)}`);
   }
-  const compiled = vegaLite.compile(throughputLatencySpec(points, o)).spec;
+  const compiled = vegaLite.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {
     view.finalize();
   }
+}
+
+/** `bench sweep`'s chart as an SVG document. @throws as `renderSvg`. */
+export function renderThroughputLatencySvg(points: readonly ThroughputLatencyPoint[], o: ChartOptions = {}): Promise<string> {
+  return renderSvg(throughputLatencySpec(points, o));
 }
 
 /** The subtitle `bench sweep` and `bench plot` put under the title: how the points were measured. */

@@ -13,6 +13,7 @@ import {
   type ThroughputLatencyPoint,
 } from '../../src/cli/plot-throughput-latency.ts';
 import { microArgs, parseClientCounts, parseConfigs } from '../../src/cli/bench-sweep.ts';
+import { linePaths, pathXs, textMarkLabels } from './svg-marks.ts';
 
 /** A fixed sweep: 3 configurations x 3 client counts; `1024/0` saturates (throughput falls at 4 clients). */
 const FIXTURE = {
@@ -32,18 +33,6 @@ const FIXTURE = {
   ],
   failed: [],
 };
-
-/** The `<path>` elements inside every line-mark group of a Vega SVG (one per series). */
-function linePaths(svg: string): string[] {
-  const groups = [...svg.matchAll(/<g\b[^>]*class="mark-line\b[^"]*"[^>]*>([\s\S]*?)<\/g>/g)].map((m) => m[1]!);
-  return groups.flatMap((g) => [...g.matchAll(/<path\b[^>]*>/g)].map((m) => m[0]));
-}
-
-/** The x coordinates of a path's vertices (`d="M x,y L x,y ..."`). */
-function pathXs(path: string): number[] {
-  const d = /\sd="([^"]*)"/.exec(path)?.[1] ?? '';
-  return [...d.matchAll(/[ML]\s*(-?[\d.]+(?:e[-+]?\d+)?)[ ,](-?[\d.]+(?:e[-+]?\d+)?)/gi)].map((m) => Number(m[1]));
-}
 
 describe('sweep file validation', () => {
   it('accepts a sweep file and keeps the fields the chart uses', () => {
@@ -101,9 +90,9 @@ describe('throughput-latency chart', () => {
 
   it('leaves out points without a completed request and keeps the legend in first-seen order', () => {
     const withEmpty: ThroughputLatencyPoint[] = [...points, { config: 'n7', clients: 1, throughputOpsPerS: 0, latencyUs: { p50: 0 } }];
-    const spec = throughputLatencySpec(withEmpty) as unknown as { data: { values: { configuration: string; latencyP50Ms: number }[] }; encoding: { color: { sort: string[] } } };
+    const spec = throughputLatencySpec(withEmpty) as unknown as { data: { values: { series: string; latencyMs: number }[] }; encoding: { color: { sort: string[] } } };
     assert.equal(spec.data.values.length, 9);
-    assert.equal(spec.data.values[0]!.latencyP50Ms, 2.5);
+    assert.equal(spec.data.values[0]!.latencyMs, 2.5);
     assert.deepEqual(spec.encoding.color.sort, ['n=4, 0/0 B', 'n=4, 1024/0 B', 'n=4, 0/0 B, signed requests']);
   });
 
@@ -118,8 +107,7 @@ describe('throughput-latency chart', () => {
     const strokes = new Set(paths.map((p) => /\sstroke="([^"]+)"/.exec(p)?.[1]));
     assert.equal(strokes.size, 3, 'each configuration its own colour');
     // Every point is labelled with its client count (a text mark of the chart, not an axis label).
-    const labels = [...svg.matchAll(/<g\b[^>]*class="mark-text role-mark\b[^"]*"[^>]*>([\s\S]*?)<\/g>/g)].flatMap((m) => [...m[1]!.matchAll(/>(\d+)<\/text>/g)].map((t) => t[1]));
-    assert.deepEqual(labels.sort(), ['1', '1', '1', '2', '2', '2', '4', '4', '4']);
+    assert.deepEqual(textMarkLabels(svg).sort(), ['1', '1', '1', '2', '2', '2', '4', '4', '4']);
   });
 
   it('draws each line in client-count order, not throughput order', async () => {
