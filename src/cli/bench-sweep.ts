@@ -80,20 +80,27 @@ export const REPLICAS_MAX = 100;
 export const PAYLOAD_BYTES_MAX = 16 * 1024 * 1024;
 
 /**
- * Parses `--clients`: comma-separated positive integers ≤ CLIENTS_MAX, kept in the given
+ * Parses a sweep's list option: comma-separated integers in 1..`max`, kept in the given
  * order, duplicates dropped.
- * @throws Error naming the bad entry.
+ * @param option the option's name, for messages (`--clients`)
+ * @param noun what one entry is, singular and plural (`client count`, `client counts`)
+ * @throws Error naming the bad entry, or if there is none or more than `countMax`.
  */
-export function parseClientCounts(list: string): number[] {
-  const counts = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => {
+export function parseIntegerList(list: string, option: string, max: number, countMax: number, noun: readonly [string, string]): number[] {
+  const values = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => {
     const n = Number(s);
-    if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < 1 || n > CLIENTS_MAX) throw new Error(`--clients: "${s}" is not an integer in 1..${CLIENTS_MAX}`);
+    if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < 1 || n > max) throw new Error(`${option}: "${s}" is not an integer in 1..${max}`);
     return n;
   });
-  const unique = [...new Set(counts)];
-  if (unique.length === 0) throw new Error('--clients: give at least one client count');
-  if (unique.length > CLIENT_COUNTS_MAX) throw new Error(`--clients: at most ${CLIENT_COUNTS_MAX} client counts`);
+  const unique = [...new Set(values)];
+  if (unique.length === 0) throw new Error(`${option}: give at least one ${noun[0]}`);
+  if (unique.length > countMax) throw new Error(`${option}: at most ${countMax} ${noun[1]}`);
   return unique;
+}
+
+/** Parses `--clients` (see parseIntegerList): at most CLIENT_COUNTS_MAX counts, each ≤ CLIENTS_MAX. */
+export function parseClientCounts(list: string): number[] {
+  return parseIntegerList(list, '--clients', CLIENTS_MAX, CLIENT_COUNTS_MAX, ['client count', 'client counts']);
 }
 
 /**

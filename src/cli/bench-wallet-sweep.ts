@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { runBenchChild } from './bench-child.ts';
+import { parseIntegerList } from './bench-sweep.ts';
 import { CLUSTER_OPS_PER_S_MAX, type WalletBenchResult } from './bench-wallet.ts';
 import type { LatencyRow } from './plot-throughput-latency.ts';
 
@@ -59,21 +60,9 @@ export const RATES_MAX = 32;
 /** The percentiles drawn, one line each. */
 const PERCENTILES = ['p50', 'p90', 'p99'] as const;
 
-/**
- * Parses `--rates`: comma-separated integers in 1..CLUSTER_OPS_PER_S_MAX, kept in the given
- * order, duplicates dropped.
- * @throws Error naming the bad entry, or if there is none or more than RATES_MAX.
- */
+/** Parses `--rates` (see parseIntegerList): at most RATES_MAX rates, each ≤ CLUSTER_OPS_PER_S_MAX transfers/s. */
 export function parseRates(list: string): number[] {
-  const rates = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => {
-    const n = Number(s);
-    if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < 1 || n > CLUSTER_OPS_PER_S_MAX) throw new Error(`--rates: "${s}" is not an integer in 1..${CLUSTER_OPS_PER_S_MAX}`);
-    return n;
-  });
-  const unique = [...new Set(rates)];
-  if (unique.length === 0) throw new Error('--rates: give at least one rate');
-  if (unique.length > RATES_MAX) throw new Error(`--rates: at most ${RATES_MAX} rates`);
-  return unique;
+  return parseIntegerList(list, '--rates', CLUSTER_OPS_PER_S_MAX, RATES_MAX, ['rate', 'rates']);
 }
 
 /** The arguments after `main.ts` for the point at `rate`. */
