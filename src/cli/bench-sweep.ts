@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { MicroResult } from './bench-micro.ts';
 import { runBenchChild } from './bench-child.ts';
 
@@ -221,16 +221,11 @@ export async function benchSweep(o: SweepOptions): Promise<void> {
   save();
   console.log(`wrote ${o.out} (${file.points.length} points, ${file.failed.length} failed)`);
   if (o.plot === false) return;
-  const svgPath = o.svg ?? join(dirname(o.out), `${basenameWithoutJson(o.out)}.svg`);
-  const { plotCommand } = await import('./plot-throughput-latency.ts');
+  const { plotCommand, svgBeside } = await import('./plot-throughput-latency.ts');
+  const svgPath = o.svg ?? svgBeside(o.out);
   await plotCommand({ in: o.out, out: svgPath });
 }
 
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
-}
-
-function basenameWithoutJson(path: string): string {
-  const base = path.split(/[\\/]/).pop() ?? path;
-  return base.endsWith('.json') ? base.slice(0, -'.json'.length) : base;
 }

@@ -132,8 +132,8 @@ export async function benchWalletSweep(o: WalletSweepOptions): Promise<void> {
   save();
   console.log(`wrote ${o.out} (${file.points.length} points, ${file.failed.length} failed)`);
   if (o.plot === false) return;
-  const svgPath = o.svg ?? o.out.replace(/\.json$/, '') + '.svg';
-  const { latencyChartSpec, renderSvg } = await import('./plot-throughput-latency.ts');
+  const { latencyChartSpec, renderSvg, svgBeside } = await import('./plot-throughput-latency.ts');
+  const svgPath = o.svg ?? svgBeside(o.out);
   const subtitle = `owner-signed transfers over HTTPS, open loop (label: offered transfers/s), at most ${o.clients} in flight, ${o.storage} store, ${o.warmupS} s warm-up, ${o.measureS} s measured per point`;
   const svg = await renderSvg(latencyChartSpec(walletSweepRows(file.points), { title: 'Bulwark wallet: latency against offered load', subtitle, yTitle: 'Transfer latency (ms)', legendTitle: 'Percentile', orderTitle: 'offered (transfers/s)' }));
   writeFileSync(svgPath, svg);

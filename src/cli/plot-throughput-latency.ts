@@ -166,6 +166,11 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/** Where a sweep draws its chart by default: its JSON file's path with `.svg` for `.json` (appended if it has none). */
+export function svgBeside(jsonPath: string): string {
+  return `${jsonPath.replace(/\.json$/, '')}.svg`;
+}
+
 /** `bench sweep`'s chart as an SVG document. @throws as `renderSvg`. */
 export function renderThroughputLatencySvg(points: readonly ThroughputLatencyPoint[], o: ChartOptions = {}): Promise<string> {
   return renderSvg(throughputLatencySpec(points, o));

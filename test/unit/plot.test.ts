@@ -9,6 +9,7 @@ import {
   Y_TITLE,
   parseThroughputLatencyFile,
   renderThroughputLatencySvg,
+  svgBeside,
   throughputLatencySpec,
   type ThroughputLatencyPoint,
 } from '../../src/cli/plot-throughput-latency.ts';
@@ -55,6 +56,12 @@ describe('sweep file validation', () => {
 });
 
 describe('sweep options', () => {
+  it('draws the chart beside the JSON file by default', () => {
+    assert.equal(svgBeside('docs/figures/throughput-latency.json'), 'docs/figures/throughput-latency.svg');
+    assert.equal(svgBeside('points'), 'points.svg');
+    assert.equal(svgBeside('a.json.json'), 'a.json.svg');
+  });
+
   it('parses client counts in order, without duplicates', () => {
     assert.deepEqual(parseClientCounts('1,2,4,8,16,32,64'), [1, 2, 4, 8, 16, 32, 64]);
     assert.deepEqual(parseClientCounts(' 4, 1,4 '), [4, 1]);
